@@ -1,0 +1,63 @@
+// sdfd/listen_fds.h: receive the sockets systemd passes to an activated
+// service (the LISTEN_FDS protocol).
+//
+// The protocol (man 3 sd_listen_fds, man 5 systemd.socket): systemd passes
+// N file descriptors starting at fd 3 (SD_LISTEN_FDS_START) and sets
+//   LISTEN_PID=<pid of the service>   the fds are only for that process;
+//   LISTEN_FDS=<N>                     how many fds;
+//   LISTEN_FDNAMES=<a:b:...>           optional, one name per fd (FileDescriptorName=).
+// A missing LISTEN_PID, or one that names another process, means "not
+// activated": an empty result, not an error. Malformed values are errors.
+// This file implements exactly what sd_listen_fds_with_names() does, without
+// linking libsystemd; the differential tests in this folder prove it.
+//
+//   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds();
+//   if (!fds.ok()) {
+//     std::cerr << "foobard: " << fds.status() << "\n";  // e.g. LISTEN_FDS=abc
+//     return 2;
+//   }
+//   for (sdfd::ListenFd& fd : *fds) Serve(std::move(fd.fd), fd.name);
+#ifndef SDFD_LISTEN_FDS_H_
+#define SDFD_LISTEN_FDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sdfd/unique_fd.h"
+
+namespace sdfd {
+
+// kListenFdsStart is the first passed fd (SD_LISTEN_FDS_START in sd-daemon.h).
+inline constexpr int kListenFdsStart = 3;
+
+// ListenFd is one passed descriptor with its name from LISTEN_FDNAMES
+// ("unknown" when systemd sent no names, as libsystemd reports it).
+struct ListenFd {
+  UniqueFd fd;
+  std::string name;
+};
+
+// ListenFdsOptions tunes ListenFds().
+struct ListenFdsOptions {
+  // unset_environment removes LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES after
+  // reading them (whatever the outcome), so child processes do not inherit
+  // them. This is the default; set it to false to keep them.
+  bool unset_environment = true;
+};
+
+// ListenFds returns the fds passed by systemd, each marked FD_CLOEXEC and
+// owned by the returned ListenFd, in fd order (3, 4, ...). It returns an empty
+// vector when the process was not socket-activated. It returns
+// InvalidArgumentError naming the variable when LISTEN_PID, LISTEN_FDS or
+// LISTEN_FDNAMES is malformed (not a number, overflow, name count mismatch),
+// and an error naming the fd when a passed fd is not open.
+absl::StatusOr<std::vector<ListenFd>> ListenFds(
+    const ListenFdsOptions& options = {});
+
+// FindByName returns the first fd in `fds` whose name is `name`, or nullptr.
+ListenFd* FindByName(std::vector<ListenFd>& fds, const std::string& name);
+
+}  // namespace sdfd
+
+#endif  // SDFD_LISTEN_FDS_H_
