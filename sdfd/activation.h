@@ -1,0 +1,47 @@
+// sdfd/activation.h: every way a daemon can be handed its sockets, in one
+// call.
+//
+// Three cases (man 5 systemd.socket, man 1 systemd-socket-activate):
+//   * LISTEN_FDS activation: listening sockets (Accept=no), or one connected
+//     socket named "connection" (Accept=yes).
+//   * inetd style: no LISTEN_* variables and a socket on fd 0
+//     (StandardInput=socket, systemd-socket-activate --inetd).
+//   * not activated: the daemon binds its own sockets from spec strings
+//     (see sdfd/socket_spec.h), so it runs the same with or without systemd.
+//
+//   absl::StatusOr<sdfd::Activation> act = sdfd::ReceiveActivation();
+//   if (!act.ok()) return Usage(act.status());
+//   if (act->kind == sdfd::ActivationKind::kNone) { /* bind --listen specs */ }
+#ifndef SDFD_ACTIVATION_H_
+#define SDFD_ACTIVATION_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sdfd/listen_fds.h"
+
+namespace sdfd {
+
+// ActivationKind says how the sockets arrived.
+enum class ActivationKind {
+  kNone,       // not activated: no LISTEN_* for us, fd 0 is not a socket
+  kListenFds,  // LISTEN_FDS protocol (may contain "connection" fds)
+  kInetd,      // connected socket on fd 0 (name "connection")
+};
+
+// Activation is what ReceiveActivation found.
+struct Activation {
+  ActivationKind kind = ActivationKind::kNone;
+  std::vector<ListenFd> fds;
+};
+
+// ReceiveActivation runs ListenFds(options); when that finds nothing and fd 0
+// is a connected socket, it returns that socket as kInetd, moved to a new
+// CLOEXEC fd >= 3 with fds 0 and 1 pointed at /dev/null (so stray writes to
+// stdout never reach the client). Errors are those of ListenFds().
+absl::StatusOr<Activation> ReceiveActivation(
+    const ListenFdsOptions& options = {});
+
+}  // namespace sdfd
+
+#endif  // SDFD_ACTIVATION_H_

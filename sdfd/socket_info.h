@@ -1,0 +1,65 @@
+// sdfd/socket_info.h: what kind of socket a passed fd is.
+//
+// systemd passes whatever the .socket unit declares (ListenStream=,
+// ListenDatagram=, ListenSequentialPacket=, Accept=yes connections), so a
+// daemon has to look at each fd before serving it. InspectSocket reads the
+// kernel's answer (fstat, getsockopt SO_DOMAIN/SO_TYPE/SO_ACCEPTCONN,
+// getsockname), the same facts sd_is_socket(), sd_is_socket_inet() and
+// sd_is_socket_unix() test (man 3 sd_is_socket).
+//
+//   absl::StatusOr<sdfd::SocketInfo> info = sdfd::InspectSocket(fd.get());
+//   if (!info.ok()) return info.status();          // EBADF: fd not open
+//   if (!info->is_socket) return absl::FailedPreconditionError("not a socket");
+//   if (info->type == SOCK_DGRAM) ServeDatagrams(fd);
+#ifndef SDFD_SOCKET_INFO_H_
+#define SDFD_SOCKET_INFO_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace sdfd {
+
+// SocketInfo describes one fd. For a non-socket only `is_socket` (false) is
+// meaningful.
+struct SocketInfo {
+  bool is_socket = false;
+  int family = 0;          // AF_UNIX, AF_INET, AF_INET6, ...
+  int type = 0;            // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET
+  bool listening = false;  // SO_ACCEPTCONN: a listening (not connected) socket
+  // For AF_UNIX: the bound path; an abstract name starts with '@'; empty when
+  // unbound.
+  std::string unix_path;
+  // For AF_INET/AF_INET6: the bound address in text ("127.0.0.1", "::1") and
+  // port.
+  std::string address;
+  uint16_t port = 0;
+};
+
+// InspectSocket describes `fd`. It fails only when the fd itself is unusable
+// (not open); a regular file or pipe gives is_socket == false.
+absl::StatusOr<SocketInfo> InspectSocket(int fd);
+
+// Describe formats `info` for logs: "unix:/run/foobar.sk (stream, listening)",
+// "tcp:[::1]:8080 (stream, listening)", "udp:127.0.0.1:53 (datagram)".
+std::string Describe(const SocketInfo& info);
+
+// The predicates below answer exactly as libsystemd's functions of the same
+// name: family/type 0 means "any", listening < 0 means "either". A non-socket
+// answers false; an fd that is not open is an error.
+
+// IsSocket is sd_is_socket(fd, family, type, listening).
+absl::StatusOr<bool> IsSocket(int fd, int family, int type, int listening);
+// IsSocketInet is sd_is_socket_inet(fd, family, type, listening, port):
+// family 0, AF_INET or AF_INET6; port 0 means any.
+absl::StatusOr<bool> IsSocketInet(int fd, int family, int type, int listening,
+                                  uint16_t port);
+// IsSocketUnix is sd_is_socket_unix(fd, type, listening, path, length):
+// path empty means any; a path starting with '@' is abstract.
+absl::StatusOr<bool> IsSocketUnix(int fd, int type, int listening,
+                                  const std::string& path);
+
+}  // namespace sdfd
+
+#endif  // SDFD_SOCKET_INFO_H_

@@ -1,0 +1,59 @@
+// sdfd/socket_spec.h: sockets named by a spec string, for daemons that are
+// not socket-activated and for clients.
+//
+// Spec grammar (one socket per spec):
+//   unix:/path            AF_UNIX stream         unix:@name   abstract
+//   unix-seqpacket:/path  AF_UNIX seqpacket      (also @name)
+//   unix-dgram:/path      AF_UNIX datagram       (also @name)
+//   tcp:HOST:PORT         TCP, HOST an IPv4 address or [IPv6] (or localhost)
+//   udp:HOST:PORT         UDP, same HOST rules
+// A unix path must fit sockaddr_un (107 bytes).
+//
+// Listen() removes a stale unix socket file before binding, but only when it
+// is a socket nobody is listening on (a connect() attempt is refused); a live
+// socket or any other kind of file is an error, never deleted.
+//
+//   absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(arg);
+//   if (!spec.ok()) return Usage(spec.status());  // names the spec and why
+//   absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, /*backlog=*/4096);
+//   if (!fd.ok()) return fd.status();  // "bind(unix:/run/x.sk): Address in use"
+#ifndef SDFD_SOCKET_SPEC_H_
+#define SDFD_SOCKET_SPEC_H_
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sdfd/unique_fd.h"
+
+namespace sdfd {
+
+// SocketSpec is a parsed spec string.
+struct SocketSpec {
+  int family = AF_UNIX;     // AF_UNIX, AF_INET or AF_INET6
+  int type = SOCK_STREAM;   // SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM
+  std::string path;         // AF_UNIX: path, or "@name" for abstract
+  std::string host;         // AF_INET/AF_INET6: numeric address, no brackets
+  uint16_t port = 0;
+  std::string text;         // the spec as written, for messages
+};
+
+// ParseSocketSpec parses one spec; InvalidArgumentError says what is wrong
+// and shows the accepted forms.
+absl::StatusOr<SocketSpec> ParseSocketSpec(absl::string_view text);
+
+// Listen creates, binds and (for stream/seqpacket) listens on a CLOEXEC,
+// non-blocking socket for `spec`.
+absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog);
+
+// Connect creates a CLOEXEC blocking socket for `spec` and connects it. The
+// error keeps the errno of connect() as its code (absl::ErrnoToStatus), so a
+// caller can tell ENOENT from EACCES from ECONNREFUSED.
+absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec);
+
+}  // namespace sdfd
+
+#endif  // SDFD_SOCKET_SPEC_H_
