@@ -1,0 +1,177 @@
+#include "sdfd/internal/env_parse.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "sdfd/internal/errno_status.h"
+
+namespace sdfd::internal {
+namespace {
+
+// WHITESPACE in systemd's string-util.h; strtol() itself skips more
+// (isspace), which systemd inherits, so both are kept.
+constexpr char kWhitespace[] = " \t\n\r";
+
+// MangleBase is systemd's mangle_base() for base 0: Python-style 0b/0B and
+// 0o/0O prefixes pick base 2 and 8; anything else leaves base 0 to strtol.
+const char* MangleBase(const char* text, int* base) {
+  if (text[0] == '0' && (text[1] == 'b' || text[1] == 'B')) {
+    *base = 2;
+    return text + 2;
+  }
+  if (text[0] == '0' && (text[1] == 'o' || text[1] == 'O')) {
+    *base = 8;
+    return text + 2;
+  }
+  return text;
+}
+
+// SafeAtoull is systemd's safe_atollu_full(text, 0, value).
+int SafeAtoull(const char* text, unsigned long long* value) {
+  text += std::strspn(text, kWhitespace);
+  int base = 0;
+  text = MangleBase(text, &base);
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long parsed = std::strtoull(text, &end, base);
+  if (errno > 0) return -errno;
+  if (end == nullptr || end == text || *end != '\0') return -EINVAL;
+  // strtoull() accepts "-1" as ULLONG_MAX; a negative number is out of range.
+  if (parsed != 0 && text[0] == '-') return -ERANGE;
+  *value = parsed;
+  return 0;
+}
+
+std::string Quoted(const char* text) {
+  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+}
+
+}  // namespace
+
+int SafeAtoi(const char* text, int* value) {
+  text += std::strspn(text, kWhitespace);
+  int base = 0;
+  text = MangleBase(text, &base);
+  char* end = nullptr;
+  errno = 0;
+  long parsed = std::strtol(text, &end, base);
+  if (errno > 0) return -errno;
+  if (end == nullptr || end == text || *end != '\0') return -EINVAL;
+  if (static_cast<long>(static_cast<int>(parsed)) != parsed) return -ERANGE;
+  *value = static_cast<int>(parsed);
+  return 0;
+}
+
+int SafeAtou64(const char* text, uint64_t* value) {
+  unsigned long long parsed = 0;
+  int r = SafeAtoull(text, &parsed);
+  if (r < 0) return r;
+  static_assert(sizeof(unsigned long long) == sizeof(uint64_t),
+                "safe_atou64 is safe_atollu on this platform");
+  *value = parsed;
+  return 0;
+}
+
+int ParsePid(const char* text, pid_t* pid) {
+  // safe_atolu() is safe_atollu_full() where long is 64 bits (Linux x86-64).
+  static_assert(sizeof(unsigned long) == sizeof(unsigned long long),
+                "safe_atolu is safe_atollu on this platform");
+  unsigned long long parsed = 0;
+  int r = SafeAtoull(text, &parsed);
+  if (r < 0) return r;
+  pid_t narrowed = static_cast<pid_t>(parsed);
+  if (static_cast<unsigned long long>(narrowed) != parsed) return -ERANGE;
+  if (narrowed <= 0) return -ERANGE;  // pid_is_valid()
+  *pid = narrowed;
+  return 0;
+}
+
+std::vector<std::string> SplitFdNames(absl::string_view text) {
+  return absl::StrSplit(text, ':');
+}
+
+absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
+                                         const char* listen_fds,
+                                         const char* listen_fdnames,
+                                         pid_t self) {
+  ListenEnv env;
+  if (listen_fdnames != nullptr) {
+    env.have_names = true;
+    env.names = SplitFdNames(listen_fdnames);
+  }
+  if (listen_pid == nullptr) return ListenEnv();
+  pid_t pid = 0;
+  if (int r = ParsePid(listen_pid, &pid); r < 0) {
+    return InvalidArgumentWithErrno(
+        -r, absl::StrCat("LISTEN_PID=", Quoted(listen_pid),
+                         " is not a valid process id"));
+  }
+  // The fds belong to process `pid` only: a child that inherited the
+  // variables must not take them.
+  if (pid != self) return ListenEnv();
+  if (listen_fds == nullptr) return ListenEnv();
+  int n = 0;
+  if (int r = SafeAtoi(listen_fds, &n); r < 0) {
+    return InvalidArgumentWithErrno(
+        -r, absl::StrCat("LISTEN_FDS=", Quoted(listen_fds),
+                         " is not a valid fd count"));
+  }
+  // Overflow guard: fd numbers 3 .. 3+n-1 must all fit in an int.
+  if (n <= 0 || n > INT_MAX - 3 /* SD_LISTEN_FDS_START */) {
+    return InvalidArgumentWithErrno(
+        EINVAL, absl::StrCat("LISTEN_FDS=", Quoted(listen_fds),
+                             " must be between 1 and INT_MAX - 3"));
+  }
+  env.n_fds = n;
+  return env;
+}
+
+absl::Status CheckFdNameCount(const ListenEnv& env) {
+  if (!env.have_names) return absl::OkStatus();
+  if (env.names.size() == static_cast<size_t>(env.n_fds)) {
+    return absl::OkStatus();
+  }
+  return InvalidArgumentWithErrno(
+      EINVAL, absl::StrCat("LISTEN_FDNAMES has ", env.names.size(),
+                           " names but LISTEN_FDS is ", env.n_fds));
+}
+
+std::vector<std::string> FdNames(const ListenEnv& env) {
+  if (env.have_names) return env.names;
+  return std::vector<std::string>(env.n_fds, "unknown");
+}
+
+absl::StatusOr<uint64_t> ParseWatchdogEnv(const char* watchdog_usec,
+                                          const char* watchdog_pid,
+                                          pid_t self) {
+  if (watchdog_usec == nullptr) return 0;
+  uint64_t usec = 0;
+  if (int r = SafeAtou64(watchdog_usec, &usec); r < 0) {
+    return InvalidArgumentWithErrno(
+        -r, absl::StrCat("WATCHDOG_USEC=", Quoted(watchdog_usec),
+                         " is not a valid number of microseconds"));
+  }
+  // timestamp_is_set(): 0 and USEC_INFINITY mean "no interval".
+  if (usec == 0 || usec == UINT64_MAX) {
+    return InvalidArgumentWithErrno(
+        EINVAL, absl::StrCat("WATCHDOG_USEC=", Quoted(watchdog_usec),
+                             " must be a finite, non-zero interval"));
+  }
+  if (watchdog_pid != nullptr) {
+    pid_t pid = 0;
+    if (int r = ParsePid(watchdog_pid, &pid); r < 0) {
+      return InvalidArgumentWithErrno(
+          -r, absl::StrCat("WATCHDOG_PID=", Quoted(watchdog_pid),
+                           " is not a valid process id"));
+    }
+    if (pid != self) return 0;
+  }
+  return usec;
+}
+
+}  // namespace sdfd::internal
