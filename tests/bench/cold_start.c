@@ -12,6 +12,13 @@
  *   cold_start --reps=30 --socket=/tmp/b.sk -- bazel-bin/tests/bench/ref_echo
  *   reps=30 size=64 median_us=812 p10_us=760 p90_us=905 min_us=741 max_us=990
  *
+ * With --before=CMD it spawns no activator: the socket is already listening
+ * (a real systemd's foobar.socket) and CMD, run before each repetition, makes
+ * the next round trip a cold one:
+ *
+ *   cold_start --reps=21 --socket=/run/foobar.sk \
+ *       --before='systemctl stop foobar.service'
+ *
  * Any failure (server never echoes, wrong bytes, activator dies) prints
  * "cold_start: <what failed>: <why>" and exits 1; bad arguments exit 2. */
 #include <errno.h>
@@ -157,14 +164,16 @@ static int CompareDouble(const void *a, const void *b) {
 static void Usage(void) {
   fprintf(stderr,
           "usage: cold_start [--reps=N] [--size=BYTES] [--accept] "
-          "--socket=PATH -- SERVER [ARGS...]\n");
+          "--socket=PATH -- SERVER [ARGS...]\n"
+          "       cold_start [--reps=N] [--size=BYTES] --socket=PATH "
+          "--before=CMD\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int reps = 30, accept_mode = 0, first_server_arg = -1;
   long size = 64;
-  const char *socket_path = NULL;
+  const char *socket_path = NULL, *before = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       first_server_arg = i + 1;
@@ -175,14 +184,19 @@ int main(int argc, char **argv) {
       size = atol(argv[i] + 7);
     } else if (strncmp(argv[i], "--socket=", 9) == 0) {
       socket_path = argv[i] + 9;
+    } else if (strncmp(argv[i], "--before=", 9) == 0) {
+      before = argv[i] + 9;
     } else if (strcmp(argv[i], "--accept") == 0) {
       accept_mode = 1;
     } else {
       Usage();
     }
   }
-  if (socket_path == NULL || first_server_arg < 0 || first_server_arg >= argc ||
-      reps < 1 || reps > kMaxReps || size < 1 || size > kMaxSize ||
+  int spawn = before == NULL;
+  if (socket_path == NULL ||
+      (spawn && (first_server_arg < 0 || first_server_arg >= argc)) ||
+      (!spawn && first_server_arg >= 0) || reps < 1 || reps > kMaxReps ||
+      size < 1 || size > kMaxSize ||
       strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     Usage();
   }
@@ -190,18 +204,31 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   static double us[kMaxReps];
   for (int r = 0; r < reps; r++) {
+    if (!spawn) {
+      int rc = system(before);
+      if (rc != 0) {
+        fprintf(stderr, "cold_start: --before command failed (status %d): %s\n",
+                rc, before);
+        return 1;
+      }
+      us[r] = RoundTrip(socket_path, (size_t)size);
+      continue;
+    }
     pid_t pid =
         StartActivator(socket_path, accept_mode, argv + first_server_arg,
                        argc - first_server_arg);
     us[r] = RoundTrip(socket_path, (size_t)size);
     Stop(pid);
   }
-  (void)unlink(socket_path); /* leave no socket file behind; absence is fine */
+  /* Leave no socket file of ours behind; systemd's socket is not ours. */
+  if (spawn) (void)unlink(socket_path);
   qsort(us, (size_t)reps, sizeof us[0], CompareDouble);
+  double median =
+      reps % 2 ? us[reps / 2] : (us[reps / 2 - 1] + us[reps / 2]) / 2;
   printf(
       "reps=%d size=%ld median_us=%.0f p10_us=%.0f p90_us=%.0f "
       "min_us=%.0f max_us=%.0f\n",
-      reps, size, us[reps / 2], us[reps / 10], us[reps * 9 / 10], us[0],
+      reps, size, median, us[reps / 10], us[reps * 9 / 10], us[0],
       us[reps - 1]);
   return 0;
 }
