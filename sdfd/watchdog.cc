@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <string>
 
 #include "absl/cleanup/cleanup.h"
@@ -30,12 +29,10 @@ absl::StatusOr<absl::Duration> WatchdogInterval(bool unset_environment) {
       usec_env != nullptr ? usec_text.c_str() : nullptr,
       pid_env != nullptr ? pid_text.c_str() : nullptr, ::getpid());
   if (!usec.ok()) return usec.status();
-  // absl::Duration holds at most ~292,000 years in microseconds as int64;
-  // anything longer is, in practice, no deadline at all.
-  if (*usec > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return absl::InfiniteDuration();
-  }
-  return absl::Microseconds(static_cast<int64_t>(*usec));
+  // absl::Microseconds() takes an int64_t, and WATCHDOG_USEC may be any
+  // uint64_t below infinity; seconds plus the remainder is exact.
+  return absl::Seconds(static_cast<int64_t>(*usec / 1000000)) +
+         absl::Microseconds(static_cast<int64_t>(*usec % 1000000));
 }
 
 }  // namespace sdfd

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -91,8 +92,27 @@ int ParsePid(const char* text, pid_t* pid) {
   return 0;
 }
 
-std::vector<std::string> SplitFdNames(absl::string_view text) {
-  return absl::StrSplit(text, ':');
+absl::StatusOr<std::vector<std::string>> SplitFdNames(absl::string_view text) {
+  std::vector<std::string> names(1);
+  bool escaped = false;
+  for (char c : text) {
+    if (escaped) {
+      names.back().push_back(c);
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else if (c == ':') {
+      names.emplace_back();
+    } else {
+      names.back().push_back(c);
+    }
+  }
+  if (escaped) {
+    return InvalidArgumentWithErrno(
+        EINVAL, absl::StrCat("LISTEN_FDNAMES=\"", absl::CHexEscape(text),
+                             "\" ends in a lone backslash"));
+  }
+  return names;
 }
 
 absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
@@ -100,9 +120,14 @@ absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
                                          const char* listen_fdnames,
                                          pid_t self) {
   ListenEnv env;
+  // libsystemd splits the names first, so a malformed LISTEN_FDNAMES is an
+  // error even when the fds are for another process.
   if (listen_fdnames != nullptr) {
+    absl::StatusOr<std::vector<std::string>> names =
+        SplitFdNames(listen_fdnames);
+    if (!names.ok()) return names.status();
     env.have_names = true;
-    env.names = SplitFdNames(listen_fdnames);
+    env.names = *std::move(names);
   }
   if (listen_pid == nullptr) return ListenEnv();
   pid_t pid = 0;

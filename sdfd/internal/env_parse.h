@@ -37,10 +37,12 @@ int SafeAtou64(const char* text, uint64_t* value);
 // ParsePid is systemd's parse_pid(): a positive pid_t, else -EINVAL/-ERANGE.
 int ParsePid(const char* text, pid_t* pid);
 
-// SplitFdNames splits LISTEN_FDNAMES on ':' keeping empty names, as
-// strv_split_full(..., EXTRACT_DONT_COALESCE_SEPARATORS) does: "" is one
-// empty name, "a::b" is three names.
-std::vector<std::string> SplitFdNames(absl::string_view text);
+// SplitFdNames splits LISTEN_FDNAMES as strv_split_full(..., ":",
+// EXTRACT_DONT_COALESCE_SEPARATORS) does in libsystemd v252: on every ':',
+// keeping empty names ("" is one empty name, "a::b" three names), with a
+// backslash taking the next character literally ("a\\:b" is one name "a:b").
+// A trailing lone backslash is an error (EINVAL).
+absl::StatusOr<std::vector<std::string>> SplitFdNames(absl::string_view text);
 
 // ListenEnv is what the LISTEN_* variables say. n_fds == 0 means "not for
 // us" (no LISTEN_PID, another PID, or no LISTEN_FDS).
@@ -51,7 +53,9 @@ struct ListenEnv {
 };
 
 // ParseListenEnv parses the three variables (nullptr = unset) for process
-// `self`. Errors carry the errno sd_listen_fds() returns: LISTEN_PID or
+// `self`. Errors carry the errno sd_listen_fds_with_names() returns:
+// LISTEN_FDNAMES ending in a lone backslash (EINVAL, even when the fds are
+// for another process, as libsystemd splits first), LISTEN_PID or
 // LISTEN_FDS not a number (EINVAL) or out of range (ERANGE), LISTEN_FDS <= 0
 // or > INT_MAX - 3 (EINVAL). The name count is not checked here, because
 // libsystemd checks it only after marking the fds CLOEXEC: see

@@ -1,11 +1,13 @@
 #include "sdfd/internal/outcome.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "sdfd/internal/errno_status.h"
 #include "sdfd/listen_fds.h"
 
@@ -21,7 +23,14 @@ std::string FormatListenOutcome(int r, const std::vector<std::string>& names,
   std::vector<std::string> env;
   for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"}) {
     const char* value = std::getenv(name);
-    env.push_back(value == nullptr ? "-" : absl::StrCat(name, "=", value));
+    if (value == nullptr) {
+      env.push_back("-");
+      continue;
+    }
+    // Our own pid prints as $PID, so outcomes of different children compare.
+    const std::string text =
+        absl::StrReplaceAll(value, {{absl::StrCat(::getpid()), "$PID"}});
+    env.push_back(absl::StrCat(name, "=", text));
   }
   return absl::StrCat("r=", r, " names=[", absl::StrJoin(names, "|"),
                       "] cloexec=[", absl::StrJoin(cloexec, "|"), "] env=[",

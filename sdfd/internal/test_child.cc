@@ -173,9 +173,11 @@ absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
   for (int fd = kHighFd + 1; fd < kMaxFd; ++fd) (void)::close(fd);
 
   const std::string pid = absl::StrCat(::getpid());
+  const std::string hex_pid = absl::StrCat("0x", absl::Hex(::getpid()));
   for (const EnvSetting& setting : env) {
     if (setting.second.has_value()) {
-      std::string value = absl::StrReplaceAll(*setting.second, {{"$PID", pid}});
+      std::string value = absl::StrReplaceAll(
+          *setting.second, {{"$HEXPID", hex_pid}, {"$PID", pid}});
       if (::setenv(setting.first.c_str(), value.c_str(), 1) < 0) ::_exit(124);
     } else {
       (void)::unsetenv(setting.first.c_str());

@@ -5,8 +5,8 @@
 // of one process, so every test of it needs a fresh process: the child gets
 // the requested fds dup2()ed onto 3.. (everything else >= 3 closed), the
 // requested variables set or unset ("$PID" in a value is replaced by the
-// child's pid), runs `body`, and sends body's string result back through a
-// pipe.
+// child's pid, "$HEXPID" by it in 0x hex), runs `body`, and sends body's string
+// result back through a pipe.
 //
 //   absl::StatusOr<std::string> out = RunInChild(
 //       {FdSetup::kUnixStreamListener}, {{"LISTEN_PID", "$PID"},

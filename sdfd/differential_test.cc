@@ -1,0 +1,616 @@
+// Differential tests: libsdfd against libsystemd (the oracle), on the same
+// inputs, in forked children holding real fds. Every outcome is compared as
+// a whole: return value (count or negative errno, see
+// sdfd/internal/errno_status.h), names, FD_CLOEXEC of every slot and the
+// environment afterwards; for notify, the datagram received (payload, fds,
+// credentials) and the environment.
+//
+// This is the only target that links libsystemd; nothing shipped does.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "sdfd/internal/errno_status.h"
+#include "sdfd/internal/outcome.h"
+#include "sdfd/internal/test_child.h"
+#include "sdfd/notify.h"
+#include "sdfd/socket_info.h"
+#include "sdfd/unique_fd.h"
+#include "sdfd/watchdog.h"
+
+namespace sdfd {
+namespace {
+
+using internal::EnvSetting;
+using internal::FdKind;
+using internal::FdSetup;
+
+// ---------------------------------------------------------------------------
+// LISTEN_FDS: sdfd::ListenFds against sd_listen_fds_with_names.
+
+std::string LibsystemdListenOutcome(bool unset_environment, int slots) {
+  char** names = nullptr;
+  const int r = sd_listen_fds_with_names(unset_environment ? 1 : 0, &names);
+  std::vector<std::string> list;
+  if (r > 0 && names != nullptr) {
+    for (char** name = names; *name != nullptr; ++name) {
+      list.push_back(*name);
+      std::free(*name);
+    }
+    std::free(names);
+  }
+  return internal::FormatListenOutcome(r, list, slots);
+}
+
+struct ListenCase {
+  const char* name;
+  std::vector<FdSetup> fds;
+  std::vector<EnvSetting> env;
+  bool unset_environment = true;
+};
+
+const FdSetup kStream{FdKind::kUnixStreamListener};
+const FdSetup kTcp{FdKind::kTcp4Listener};
+const FdSetup kClosed{FdKind::kClosed};
+
+// Every variable is named in each case, so nothing leaks in from the test
+// runner's own environment.
+std::vector<EnvSetting> Env(std::optional<std::string> pid,
+                            std::optional<std::string> fds,
+                            std::optional<std::string> names = std::nullopt) {
+  return {{"LISTEN_PID", pid}, {"LISTEN_FDS", fds}, {"LISTEN_FDNAMES", names}};
+}
+
+std::vector<ListenCase> ListenCases() {
+  const std::string big_path_ok(1, '\0');
+  std::vector<ListenCase> cases = {
+      {"no_variables", {kStream}, Env(std::nullopt, std::nullopt)},
+      {"only_names", {kStream}, Env(std::nullopt, std::nullopt, "a")},
+      {"pid_of_other_process", {kStream}, Env("1", "1")},
+      {"pid_of_other_process_bad_fds", {kStream}, Env("1", "abc")},
+      {"pid_without_fds", {kStream}, Env("$PID", std::nullopt)},
+      {"fds_without_pid", {kStream}, Env(std::nullopt, "1")},
+      {"one_fd", {kStream}, Env("$PID", "1")},
+      {"two_fds_named", {kStream, kTcp}, Env("$PID", "2", "web:admin")},
+      {"three_kinds",
+       {kStream, {FdKind::kUdp4}, {FdKind::kTcp6Listener}},
+       Env("$PID", "3", "a:b:c")},
+      {"fewer_fds_than_slots", {kStream, kTcp}, Env("$PID", "1")},
+      {"fds_abc", {kStream}, Env("$PID", "abc")},
+      {"fds_minus_one", {kStream}, Env("$PID", "-1")},
+      {"fds_zero", {kStream}, Env("$PID", "0")},
+      {"fds_overflow", {kStream}, Env("$PID", "99999999999")},
+      {"fds_huge_overflow", {kStream}, Env("$PID", "999999999999999999999")},
+      {"fds_int_max_minus_3", {kStream}, Env("$PID", "2147483644")},
+      {"fds_int_max_minus_2", {kStream}, Env("$PID", "2147483645")},
+      {"fds_plus_sign", {kStream}, Env("$PID", "+1")},
+      {"fds_leading_space", {kStream}, Env("$PID", " \t1")},
+      {"fds_trailing_space", {kStream}, Env("$PID", "1 ")},
+      {"fds_trailing_newline", {kStream}, Env("$PID", "1\n")},
+      {"fds_hex", {kStream, kTcp}, Env("$PID", "0x2")},
+      {"fds_binary", {kStream, kTcp}, Env("$PID", "0b10")},
+      {"fds_python_octal", {kStream}, Env("$PID", "0o1")},
+      {"fds_c_octal", {kStream}, Env("$PID", "01")},
+      {"fds_bad_octal", {kStream}, Env("$PID", "08")},
+      {"fds_empty", {kStream}, Env("$PID", "")},
+      {"pid_trailing_x", {kStream}, Env("$PIDx", "1")},
+      {"pid_leading_space", {kStream}, Env(" $PID", "1")},
+      {"pid_plus_sign", {kStream}, Env("+$PID", "1")},
+      {"pid_hex", {kStream}, Env("$HEXPID", "1")},
+      {"pid_minus_one", {kStream}, Env("-1", "1")},
+      {"pid_minus_zero", {kStream}, Env("-0", "1")},
+      {"pid_zero", {kStream}, Env("0", "1")},
+      {"pid_abc", {kStream}, Env("abc", "1")},
+      {"pid_empty", {kStream}, Env("", "1")},
+      {"pid_beyond_pid_t", {kStream}, Env("99999999999", "1")},
+      {"pid_beyond_u64", {kStream}, Env("999999999999999999999999", "1")},
+      {"names_more_than_fds", {kStream, kTcp}, Env("$PID", "2", "a:b:c")},
+      {"names_fewer_than_fds", {kStream, kTcp}, Env("$PID", "2", "a")},
+      {"names_empty_one_fd", {kStream}, Env("$PID", "1", "")},
+      {"names_empty_two_fds", {kStream, kTcp}, Env("$PID", "2", "")},
+      {"names_two_empty", {kStream, kTcp}, Env("$PID", "2", ":")},
+      {"names_trailing_colon", {kStream, kTcp}, Env("$PID", "2", "a:")},
+      {"names_double_colon", {kStream, kTcp, kTcp}, Env("$PID", "3", "a::b")},
+      {"names_with_spaces", {kStream, kTcp}, Env("$PID", "2", "a b:\tc")},
+      {"names_with_quotes", {kStream, kTcp}, Env("$PID", "2", "'a':\"b\"")},
+      {"names_with_backslash", {kStream, kTcp}, Env("$PID", "2", "a\\:b")},
+      {"names_for_other_pid", {kStream}, Env("2", "1", "a:b")},
+      {"names_escaped_colon", {kStream}, Env("$PID", "1", "a\\:b")},
+      {"names_escaped_backslash", {kStream}, Env("$PID", "1", "a\\\\b")},
+      {"names_lone_backslash", {kStream}, Env("$PID", "1", "a\\")},
+      {"names_lone_backslash_other_pid", {kStream}, Env("1", "1", "\\")},
+      {"names_lone_backslash_no_pid",
+       {kStream},
+       Env(std::nullopt, std::nullopt, "\\")},
+      {"closed_second_fd", {kStream, kClosed}, Env("$PID", "2")},
+      {"closed_first_fd", {kClosed, kStream}, Env("$PID", "2")},
+      {"closed_fd_and_bad_names", {kClosed}, Env("$PID", "1", "a:b")},
+      {"pipe_and_file",
+       {{FdKind::kPipeRead}, {FdKind::kRegularFile}},
+       Env("$PID", "2", "p:f")},
+      {"already_cloexec",
+       {{FdKind::kUnixStreamListener, true}, kTcp},
+       Env("$PID", "2")},
+      {"accept_connection",
+       {{FdKind::kUnixConnected}},
+       Env("$PID", "1", "connection")},
+      {"tcp_connection", {{FdKind::kTcp4Connected}}, Env("$PID", "1")},
+      {"abstract_and_seqpacket_and_dgram",
+       {{FdKind::kUnixAbstractListener},
+        {FdKind::kUnixSeqpacketListener},
+        {FdKind::kUnixDatagram}},
+       Env("$PID", "3", "x:y:z")},
+  };
+  // The same set-ups again with the environment kept, where the difference
+  // shows: success, each error class, and "not for us".
+  const char* keep[] = {"one_fd",
+                        "names_lone_backslash_no_pid",
+                        "two_fds_named",
+                        "fds_abc",
+                        "pid_of_other_process",
+                        "names_more_than_fds",
+                        "closed_second_fd",
+                        "pid_trailing_x",
+                        "pid_without_fds",
+                        "no_variables"};
+  std::vector<ListenCase> kept;
+  for (const ListenCase& c : cases) {
+    for (const char* name : keep) {
+      if (std::string(c.name) == name) {
+        ListenCase copy = c;
+        copy.unset_environment = false;
+        kept.push_back(copy);
+      }
+    }
+  }
+  cases.insert(cases.end(), kept.begin(), kept.end());
+  return cases;
+}
+
+class ListenFdsDifferential : public ::testing::TestWithParam<ListenCase> {};
+
+TEST_P(ListenFdsDifferential, SameOutcomeAsLibsystemd) {
+  const ListenCase& c = GetParam();
+  const int slots = static_cast<int>(c.fds.size());
+  const bool unset = c.unset_environment;
+  absl::StatusOr<std::string> ours = internal::RunInChild(
+      c.fds, c.env,
+      [unset, slots] { return internal::SdfdListenOutcome(unset, slots); });
+  absl::StatusOr<std::string> theirs = internal::RunInChild(
+      c.fds, c.env,
+      [unset, slots] { return LibsystemdListenOutcome(unset, slots); });
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(*ours, *theirs);
+}
+
+std::string CaseName(const ::testing::TestParamInfo<ListenCase>& info) {
+  return absl::StrCat(info.param.name,
+                      info.param.unset_environment ? "" : "_keep_env");
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ListenFdsDifferential,
+                         ::testing::ValuesIn(ListenCases()), CaseName);
+
+TEST(ListenFdsDifferentialTable, HasAtLeastFortyCases) {
+  EXPECT_GE(ListenCases().size(), 40u);
+}
+
+// ---------------------------------------------------------------------------
+// sd_is_socket*: every predicate on every kind of fd, same answers.
+
+// Answer renders a libsystemd-style result: 1/0 or a negative errno.
+std::string Answer(const absl::StatusOr<bool>& r) {
+  return r.ok() ? (*r ? "1" : "0")
+                : absl::StrCat(internal::NegativeErrnoOf(r.status()));
+}
+
+// CompareSocketPredicates runs in the child on fd 3 and returns the
+// mismatching queries, one per line (empty when all agree).
+std::string CompareSocketPredicates() {
+  const int fd = 3;
+  std::vector<std::string> mismatches;
+  auto check = [&mismatches](const std::string& query,
+                             const absl::StatusOr<bool>& ours, int theirs) {
+    const std::string a = Answer(ours);
+    const std::string b = absl::StrCat(theirs);
+    if (a != b) {
+      mismatches.push_back(absl::StrCat(query, ": sdfd=", a, " sd=", b));
+    }
+  };
+  const int families[] = {0, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, -1};
+  const int types[] = {0, SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, -1};
+  const int listenings[] = {-1, 0, 1, 7};
+  uint16_t bound_port = 0;
+  std::string unix_path;
+  if (absl::StatusOr<SocketInfo> info = InspectSocket(fd); info.ok()) {
+    bound_port = info->port;
+    unix_path = info->unix_path;
+  }
+  for (int family : families) {
+    for (int type : types) {
+      for (int listening : listenings) {
+        const std::string q = absl::StrCat(family, ",", type, ",", listening);
+        check("is_socket(" + q + ")", IsSocket(fd, family, type, listening),
+              sd_is_socket(fd, family, type, listening));
+        for (uint16_t port : {uint16_t{0}, bound_port, uint16_t{1}}) {
+          check(absl::StrCat("is_socket_inet(", q, ",", port, ")"),
+                IsSocketInet(fd, family, type, listening, port),
+                sd_is_socket_inet(fd, family, type, listening, port));
+        }
+      }
+    }
+  }
+  // Unix paths: any, the bound one, a wrong one; abstract names go to
+  // libsystemd as a leading NUL with an explicit length.
+  std::vector<std::string> paths = {"", unix_path, "/nonexistent/x", "@nope"};
+  for (int type : types) {
+    for (int listening : listenings) {
+      for (const std::string& path : paths) {
+        std::string raw = path;
+        if (!raw.empty() && raw[0] == '@') raw[0] = '\0';
+        const char* c_path = path.empty() ? nullptr : raw.data();
+        check(absl::StrCat("is_socket_unix(", type, ",", listening, ",", path,
+                           ")"),
+              IsSocketUnix(fd, type, listening, path),
+              sd_is_socket_unix(fd, type, listening, c_path, raw.size()));
+      }
+    }
+  }
+  return absl::StrJoin(mismatches, "\n");
+}
+
+class SocketPredicateDifferential : public ::testing::TestWithParam<FdKind> {};
+
+TEST_P(SocketPredicateDifferential, SameAnswersAsLibsystemd) {
+  absl::StatusOr<std::string> mismatches =
+      internal::RunInChild({{GetParam()}}, {}, CompareSocketPredicates);
+  ASSERT_TRUE(mismatches.ok()) << mismatches.status();
+  EXPECT_EQ(*mismatches, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryFdKind, SocketPredicateDifferential,
+    ::testing::Values(FdKind::kClosed, FdKind::kPipeRead, FdKind::kRegularFile,
+                      FdKind::kUnixStreamListener,
+                      FdKind::kUnixAbstractListener,
+                      FdKind::kUnixSeqpacketListener, FdKind::kUnixDatagram,
+                      FdKind::kUnixConnected, FdKind::kTcp4Listener,
+                      FdKind::kTcp6Listener, FdKind::kUdp4,
+                      FdKind::kTcp4Connected));
+
+// ---------------------------------------------------------------------------
+// Watchdog: sdfd::WatchdogInterval against sd_watchdog_enabled.
+
+std::string SdfdWatchdogOutcome(bool unset) {
+  absl::StatusOr<absl::Duration> interval = WatchdogInterval(unset);
+  std::string r;
+  if (!interval.ok()) {
+    r = absl::StrCat(internal::NegativeErrnoOf(interval.status()));
+  } else if (*interval == absl::ZeroDuration()) {
+    r = "0";
+  } else {
+    // Exact even beyond INT64_MAX microseconds, as libsystemd's uint64_t.
+    const int64_t seconds = absl::ToInt64Seconds(*interval);
+    const uint64_t usec = static_cast<uint64_t>(seconds) * 1000000 +
+                          static_cast<uint64_t>(absl::ToInt64Microseconds(
+                              *interval - absl::Seconds(seconds)));
+    r = absl::StrCat("1 usec=", usec);
+  }
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  return absl::StrCat(r, " env=", usec ? usec : "-", "|", pid ? "set" : "-");
+}
+
+std::string LibsystemdWatchdogOutcome(bool unset) {
+  uint64_t usec_value = 0;
+  const int r = sd_watchdog_enabled(unset ? 1 : 0, &usec_value);
+  std::string text =
+      r > 0 ? absl::StrCat("1 usec=", usec_value) : absl::StrCat(r);
+  const char* usec = std::getenv("WATCHDOG_USEC");
+  const char* pid = std::getenv("WATCHDOG_PID");
+  return absl::StrCat(text, " env=", usec ? usec : "-", "|", pid ? "set" : "-");
+}
+
+TEST(WatchdogDifferential, SameOutcomeAsLibsystemd) {
+  using Opt = std::optional<std::string>;
+  const std::vector<std::pair<Opt, Opt>> cases = {
+      {std::nullopt, std::nullopt},
+      {"30000000", std::nullopt},
+      {"30000000", "$PID"},
+      {"30000000", "1"},
+      {"30000000", "abc"},
+      {"30000000", "$PIDx"},
+      {"0", std::nullopt},
+      {"18446744073709551615", std::nullopt},
+      {"18446744073709551614", "$PID"},
+      {"-1", std::nullopt},
+      {"abc", "$PID"},
+      {" 0x10", std::nullopt},
+      {"1 ", std::nullopt},
+      {"", std::nullopt},
+      {std::nullopt, "$PID"},
+      {"99999999999999999999", std::nullopt},
+  };
+  for (bool unset : {false, true}) {
+    for (const auto& [usec, pid] : cases) {
+      std::vector<EnvSetting> env = {{"WATCHDOG_USEC", usec},
+                                     {"WATCHDOG_PID", pid}};
+      absl::StatusOr<std::string> ours = internal::RunInChild(
+          {}, env, [unset] { return SdfdWatchdogOutcome(unset); });
+      absl::StatusOr<std::string> theirs = internal::RunInChild(
+          {}, env, [unset] { return LibsystemdWatchdogOutcome(unset); });
+      ASSERT_TRUE(ours.ok() && theirs.ok());
+      EXPECT_EQ(*ours, *theirs)
+          << "WATCHDOG_USEC=" << usec.value_or("(unset)")
+          << " WATCHDOG_PID=" << pid.value_or("(unset)") << " unset=" << unset;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Notify: capture what each library sends.
+
+// Datagram is one received notification.
+struct Datagram {
+  std::string payload;
+  std::vector<UniqueFd> fds;
+  bool has_credentials = false;
+  ucred credentials = {};
+};
+
+// Receiver is a test NOTIFY_SOCKET: AF_UNIX datagram with SO_PASSCRED, bound
+// to a path or an abstract name.
+class Receiver {
+ public:
+  explicit Receiver(bool abstract) {
+    fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const std::string name = internal::UniqueSocketPath("notify");
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    socklen_t length;
+    if (abstract) {
+      address_ = "@" + name;
+      std::memcpy(address.sun_path + 1, name.data(), name.size());
+      length = offsetof(sockaddr_un, sun_path) + 1 + name.size();
+    } else {
+      address_ = name;
+      std::memcpy(address.sun_path, name.c_str(), name.size() + 1);
+      length = offsetof(sockaddr_un, sun_path) + name.size() + 1;
+    }
+    int one = 1;
+    EXPECT_EQ(
+        ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length),
+              0)
+        << std::strerror(errno);
+  }
+  const std::string& address() const { return address_; }
+
+  // Receive takes the next datagram without waiting: the sender has exited
+  // before we look, so it is either queued now or was never sent.
+  std::optional<Datagram> Receive() {
+    char buffer[4096];
+    alignas(cmsghdr) char
+        control[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(ucred))];
+    iovec iov = {buffer, sizeof(buffer)};
+    msghdr message = {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    ssize_t n = ::recvmsg(fd_.get(), &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0) return std::nullopt;
+    Datagram d;
+    d.payload.assign(buffer, static_cast<size_t>(n));
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
+         c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level != SOL_SOCKET) continue;
+      if (c->cmsg_type == SCM_RIGHTS) {
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int fd;
+          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+          d.fds.emplace_back(fd);
+        }
+      } else if (c->cmsg_type == SCM_CREDENTIALS) {
+        d.has_credentials = true;
+        std::memcpy(&d.credentials, CMSG_DATA(c), sizeof(ucred));
+      }
+    }
+    return d;
+  }
+
+ private:
+  UniqueFd fd_;
+  std::string address_;
+};
+
+// Inode identifies the file behind an fd.
+std::string Inode(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return "closed";
+  return absl::StrCat(st.st_dev, ":", st.st_ino);
+}
+
+constexpr char kReceiver[] = "<receiver>";
+
+struct NotifyCase {
+  const char* name;
+  std::string state;
+  int n_fds = 0;           // fds 3.. of the child are sent
+  bool other_pid = false;  // on behalf of the test process (parent)
+  bool own_pid = false;    // explicitly our own pid: no credentials
+  bool unset_environment = false;
+  // NOTIFY_SOCKET: kReceiver for the test receiver's address, or a value.
+  std::optional<std::string> notify_socket;
+  bool abstract = false;
+};
+
+// NotifyResult is what the child reports: r, its pid, env afterwards.
+std::string SendFromChild(bool libsystemd, const NotifyCase& c, pid_t parent) {
+  std::vector<int> fds;
+  for (int i = 0; i < c.n_fds; ++i) fds.push_back(3 + i);
+  pid_t pid = c.other_pid ? parent : c.own_pid ? ::getpid() : 0;
+  int r;
+  if (libsystemd) {
+    r = sd_pid_notify_with_fds(pid, c.unset_environment ? 1 : 0,
+                               c.state.c_str(), fds.data(),
+                               static_cast<unsigned>(fds.size()));
+  } else {
+    NotifyOptions options;
+    options.pid = pid;
+    options.unset_environment = c.unset_environment;
+    absl::StatusOr<bool> sent = PidNotifyWithFds(c.state, fds, options);
+    r = sent.ok() ? (*sent ? 1 : 0) : internal::NegativeErrnoOf(sent.status());
+  }
+  const char* env = std::getenv("NOTIFY_SOCKET");
+  std::vector<std::string> sent;
+  for (int fd : fds) sent.push_back(Inode(fd));
+  return absl::StrCat("r=", r, " env=", env ? "set" : "-", " pid=", ::getpid(),
+                      " sent=", absl::StrJoin(sent, ","));
+}
+
+// Observed is everything the receiver saw from one sender, with the sender's
+// pid written as "sender" and the test's as "parent" so two runs compare.
+std::string Observe(Receiver& receiver, const std::string& child_report) {
+  std::string report = child_report;
+  const size_t at = report.find(" pid=");
+  const pid_t child = std::atoi(report.c_str() + at + 5);
+  const std::vector<std::string> sent = absl::StrSplit(
+      report.substr(report.find(" sent=") + 6), ',', absl::SkipEmpty());
+  report.erase(at);
+  std::optional<Datagram> d = receiver.Receive();
+  if (!d.has_value()) return absl::StrCat(report, " datagram=none");
+  // Each received fd is named by the sender's fd it refers to (same inode),
+  // since the files themselves are fresh in every child.
+  std::vector<std::string> inodes;
+  for (const UniqueFd& fd : d->fds) {
+    const std::string inode = Inode(fd.get());
+    std::string name = "unrelated";
+    for (size_t i = 0; i < sent.size(); ++i) {
+      if (sent[i] == inode) name = absl::StrCat("fd", 3 + i);
+    }
+    inodes.push_back(name);
+  }
+  std::string who = "none";
+  if (d->has_credentials) {
+    const pid_t pid = d->credentials.pid;
+    who =
+        absl::StrCat(pid == child        ? "sender"
+                     : pid == ::getpid() ? "parent"
+                                         : absl::StrCat(pid),
+                     " uid=", d->credentials.uid, " gid=", d->credentials.gid);
+  }
+  return absl::StrCat(report, " payload=\"", d->payload, "\" fds=[",
+                      absl::StrJoin(inodes, ","), "] cred=", who,
+                      " extra=", receiver.Receive().has_value() ? "yes" : "no");
+}
+
+class NotifyDifferential : public ::testing::TestWithParam<NotifyCase> {};
+
+TEST_P(NotifyDifferential, SameDatagramAsLibsystemd) {
+  NotifyCase c = GetParam();
+  Receiver receiver(c.abstract);
+  const std::string address = receiver.address();
+  std::optional<std::string> notify_socket = c.notify_socket;
+  if (notify_socket == kReceiver) {
+    notify_socket = address;
+  }
+  // The fds to send are the same pipe in both runs, so the received inodes
+  // compare; a second slot is a regular file.
+  std::vector<FdSetup> fds;
+  if (c.n_fds >= 1) fds.push_back({FdKind::kPipeRead});
+  if (c.n_fds >= 2) fds.push_back({FdKind::kRegularFile});
+  const pid_t parent = ::getpid();
+  std::vector<std::string> observed;
+  for (bool libsystemd : {false, true}) {
+    absl::StatusOr<std::string> report = internal::RunInChild(
+        fds, {{"NOTIFY_SOCKET", notify_socket}},
+        [&] { return SendFromChild(libsystemd, c, parent); });
+    ASSERT_TRUE(report.ok()) << report.status();
+    observed.push_back(Observe(receiver, *report));
+  }
+  EXPECT_EQ(observed[0], observed[1]) << "sdfd first, libsystemd second";
+}
+
+std::vector<NotifyCase> NotifyCases() {
+  std::vector<NotifyCase> cases;
+  auto add = [&cases](NotifyCase c) { cases.push_back(std::move(c)); };
+  add({"ready_path", "READY=1", 0, false, false, false, kReceiver, false});
+  add({"ready_abstract", "READY=1", 0, false, false, false, kReceiver, true});
+  add({"status_and_ready", "STATUS=Serving\nREADY=1", 0, false, false, false,
+       "", false});
+  add({"reloading", "RELOADING=1\nMONOTONIC_USEC=12345", 0, false, false, false,
+       kReceiver, true});
+  add({"stopping", "STOPPING=1", 0, false, false, false, kReceiver, false});
+  add({"watchdog", "WATCHDOG=1", 0, false, false, false, kReceiver, false});
+  add({"watchdog_trigger", "WATCHDOG=trigger", 0, false, false, false,
+       kReceiver, false});
+  add({"extend_timeout", "EXTEND_TIMEOUT_USEC=5000000", 0, false, false, false,
+       kReceiver, false});
+  add({"errno", "ERRNO=2", 0, false, false, false, kReceiver, false});
+  add({"mainpid", "MAINPID=4242", 0, false, false, false, kReceiver, false});
+  add({"fdstore_one", "FDSTORE=1\nFDNAME=conn", 1, false, false, false,
+       kReceiver, false});
+  add({"fdstore_two", "FDSTORE=1\nFDNAME=state", 2, false, false, false,
+       kReceiver, true});
+  add({"fdstore_remove", "FDSTOREREMOVE=1\nFDNAME=conn", 0, false, false, false,
+       kReceiver, false});
+  add({"on_behalf_of_other_pid", "READY=1", 0, true, false, false, kReceiver,
+       false});
+  add({"other_pid_with_fds", "FDSTORE=1", 1, true, false, false, kReceiver,
+       false});
+  add({"own_pid_explicitly", "READY=1", 0, false, true, false, kReceiver,
+       false});
+  add({"unset_environment", "READY=1", 0, false, false, true, kReceiver,
+       false});
+  add({"no_notify_socket", "READY=1", 0, false, false, false, std::nullopt,
+       false});
+  add({"no_notify_socket_unset", "READY=1", 0, false, false, true, std::nullopt,
+       false});
+  add({"relative_path", "READY=1", 0, false, false, false, "relative", false});
+  add({"relative_path_unset", "READY=1", 0, false, false, true, "relative",
+       false});
+  add({"lone_at", "READY=1", 0, false, false, false, "@", false});
+  add({"lone_slash", "READY=1", 0, false, false, false, "/", false});
+  add({"empty_value", "READY=1", 0, false, false, false, std::string(), false});
+  add({"vsock_unsupported", "READY=1", 0, false, false, false, "vsock:2:1234",
+       false});
+  add({"missing_path", "READY=1", 0, false, false, false, "/nonexistent/sock",
+       false});
+  add({"nobody_on_abstract", "READY=1", 0, false, false, false,
+       "@sdfd-nobody-listens-here", false});
+  add({"path_107_bytes", "READY=1", 0, false, false, false,
+       "/" + std::string(106, 'p'), false});
+  add({"path_108_bytes", "READY=1", 0, false, false, false,
+       "/" + std::string(107, 'p'), false});
+  add({"abstract_108_bytes", "READY=1", 0, false, false, false,
+       "@" + std::string(107, 'p'), false});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, NotifyDifferential,
+                         ::testing::ValuesIn(NotifyCases()),
+                         [](const ::testing::TestParamInfo<NotifyCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+}  // namespace
+}  // namespace sdfd
