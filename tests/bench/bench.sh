@@ -185,18 +185,38 @@ done
 for name in ${servers}; do stop_server "${name}"; done
 
 # ---- cold start ------------------------------------------------------------
+# Rounds of 5 per server, servers interleaved, samples pooled: a compile job
+# starting next door then slows every server alike instead of one.
+# summarize NAME: pools NAME's samples into one cold.tsv line.
+summarize() {
+  sort -n "${sock_dir}/$1.cold" | awk -v name="$1" '
+    { v[NR] = $1 }
+    END {
+      med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%s\treps=%d median_us=%.0f p10_us=%.0f p90_us=%.0f min_us=%.0f max_us=%.0f\n",
+        name, NR, med, v[int(NR / 10) + 1], v[int(NR * 9 / 10)], v[1], v[NR]
+    }'
+}
 : >"${out}/cold.tsv"
+cold_servers=()
 for name in ${servers}; do
-  case "${name}" in
-    baseline) args=(-- "${ref_echo}") ;;
-    foobard) args=(-- "${foobard}") ;;
-    inetd) args=(--accept -- "${foobard}") ;;
-    *) continue ;; # socat listens by itself: there is no activation to time.
-  esac
-  line="$("${cold_start}" --reps="${cold_reps}" \
-    --socket="${sock_dir}/cold.sk" "${args[@]}")"
-  printf '%s\t%s\n' "${name}" "${line}" >>"${out}/cold.tsv"
+  # socat listens by itself: there is no activation to time.
+  [[ "${name}" == socat ]] || cold_servers+=("${name}")
 done
+for ((done_reps = 0; done_reps < cold_reps; done_reps += 5)); do
+  n=$((cold_reps - done_reps < 5 ? cold_reps - done_reps : 5))
+  for name in "${cold_servers[@]}"; do
+    case "${name}" in
+      baseline) args=(-- "${ref_echo}") ;;
+      foobard) args=(-- "${foobard}") ;;
+      inetd) args=(--accept -- "${foobard}") ;;
+    esac
+    line="$("${cold_start}" --reps="${n}" --socket="${sock_dir}/cold.sk" "${args[@]}")"
+    # One sample per line; pooled by summarize.
+    tr ',' '\n' <<<"${line##*samples_us=}" >>"${sock_dir}/${name}.cold"
+  done
+done
+for name in "${cold_servers[@]}"; do summarize "${name}" >>"${out}/cold.tsv"; done
 echo "bench: cold start done" >&2
 
 # ---- memory ----------------------------------------------------------------

@@ -11,6 +11,7 @@
  *
  *   cold_start --reps=30 --socket=/tmp/b.sk -- bazel-bin/tests/bench/ref_echo
  *   reps=30 size=64 median_us=812 p10_us=760 p90_us=905 min_us=741 max_us=990
+ *   samples_us=741,745,...,990   (on the same line)
  *
  * With --before=CMD it spawns no activator: the socket is already listening
  * (a real systemd's foobar.socket) and CMD, run before each repetition, makes
@@ -227,8 +228,11 @@ int main(int argc, char **argv) {
       reps % 2 ? us[reps / 2] : (us[reps / 2 - 1] + us[reps / 2]) / 2;
   printf(
       "reps=%d size=%ld median_us=%.0f p10_us=%.0f p90_us=%.0f "
-      "min_us=%.0f max_us=%.0f\n",
+      "min_us=%.0f max_us=%.0f samples_us=",
       reps, size, median, us[reps / 10], us[reps * 9 / 10], us[0],
       us[reps - 1]);
+  /* Every sample, sorted, so runs can be pooled before taking a median. */
+  for (int r = 0; r < reps; r++) printf("%s%.0f", r ? "," : "", us[r]);
+  printf("\n");
   return 0;
 }
