@@ -37,13 +37,14 @@
 #   e2e_bazel ARG..      Runs bazel, with --output_base=$E2E_BAZEL_OUTPUT_BASE
 #                        when that is set (the default output base otherwise).
 #   e2e_deb_path         Prints the path of the .deb //packaging:foobar_deb
-#                        builds (it must be built already).
+#                        built last (it must be built already).
 #
 # Example (the error path included):
 #   source tests/e2e/lib.sh
 #   e2e_boot demo || { echo "machine did not boot" >&2; exit 1; }
-#   e2e_copy_in "$(e2e_deb_path)" /root/
-#   e2e_exec apt-get install -y /root/foobar_0.1.0_amd64.deb
+#   deb=$(e2e_deb_path) || exit 1
+#   e2e_copy_in "${deb}" /root/
+#   e2e_sh "cd /root && apt-get install -y ./$(basename "${deb}")"
 #   e2e_exec systemctl is-active foobar.socket || echo "socket not active" >&2
 #   # e2e_cleanup runs from the EXIT trap.
 #
@@ -256,9 +257,16 @@ e2e_bazel() {
 }
 
 e2e_deb_path() {
-  local repo bin version
+  local repo bin deb
   repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   bin=$(cd "${repo}" && e2e_bazel info bazel-bin 2>/dev/null) || return 1
-  version=$(tr -d '[:space:]' <"${repo}/VERSION")
-  echo "${bin}/packaging/foobar_${version}_amd64.deb"
+  # The file name carries the Debian version (foobar_<version>-<rev>_amd64.deb);
+  # the newest one is what the last build wrote.
+  deb=$(find "${bin}/packaging" -maxdepth 1 -name 'foobar_*_amd64.deb' \
+    -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
+  if [[ -z "${deb}" ]]; then
+    e2e_log "no ${bin}/packaging/foobar_*_amd64.deb: run bazel build //packaging:foobar_deb"
+    return 1
+  fi
+  echo "${deb}"
 }

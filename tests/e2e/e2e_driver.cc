@@ -1,0 +1,400 @@
+// e2e_driver: the client side of the end-to-end scenarios that `foobar` alone
+// cannot express: many connections held open while systemd restarts, kills or
+// re-activates the daemon, each connection checking every byte it gets back.
+//
+// Modes:
+//   --mode=hold  Opens --connections at once, then each runs closed-loop round
+//                trips (a message of 1..--max_size pseudo-random bytes, wait
+//                for its complete echo, compare, repeat) until it has done
+//                --messages of them (0: until --stop_file exists). It creates
+//                --ready_file once every connection has completed one round
+//                trip, so a script can act while all of them are live.
+//   --mode=loop  One connection at a time: connect, one round trip, close,
+//                then sleep the next of --gaps_ms (cycling through them while
+//                --stop_file is set and missing; once through them otherwise).
+//
+// It prints one summary line on stdout and exits 0 only if every round trip
+// came back intact, for example:
+//   hold connections=100 messages=52310 bytes=107301882 errors=0 mismatches=0
+//   min_per_conn=498 loop iterations=40 failures=1 last_failure=12
+// and on failure, one line per error on stderr (first 10), e.g.
+//   e2e_driver: conn 7 message 133: read: Connection reset by peer
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+ABSL_FLAG(std::string, mode, "hold", "hold or loop");
+ABSL_FLAG(std::string, socket, "/run/foobar.sk", "unix stream socket path");
+ABSL_FLAG(int, connections, 1, "hold: connections open at once");
+ABSL_FLAG(int64_t, messages, 1,
+          "hold: round trips per connection (0: until --stop_file exists)");
+ABSL_FLAG(int, max_size, 4096, "largest message in bytes");
+ABSL_FLAG(std::string, ready_file, "",
+          "hold: created once every connection completed a round trip");
+ABSL_FLAG(std::string, stop_file, "",
+          "stop starting new round trips once this file exists");
+ABSL_FLAG(int, timeout_ms, 10000,
+          "a connection with no progress for this long is an error");
+ABSL_FLAG(std::string, gaps_ms, "0", "loop: pauses between connections");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// xorshift64*: a cheap deterministic byte source, so every message differs and
+// a lost, duplicated or reordered byte cannot go unnoticed.
+uint64_t NextRandom(uint64_t& state) {
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 2685821657736338717ULL;
+}
+
+std::vector<std::string> errors_seen;
+int64_t error_count = 0;
+
+void RecordError(std::string text) {
+  ++error_count;
+  if (errors_seen.size() < 10) errors_seen.push_back(std::move(text));
+}
+
+bool StopRequested(const std::string& stop_file) {
+  return !stop_file.empty() && access(stop_file.c_str(), F_OK) == 0;
+}
+
+// Connect blocks until the listening socket accepts the connection into its
+// queue, which is what a client of a socket-activated service does.
+int Connect(const std::string& path, std::string* error) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = absl::StrFormat("socket: %s", strerror(errno));
+    return -1;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    *error = absl::StrFormat("connect(%s): path too long", path);
+    close(fd);
+    return -1;
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    *error = absl::StrFormat("connect(%s): %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct Conn {
+  int fd = -1;
+  int index = 0;
+  uint64_t rng = 0;
+  std::string message;
+  size_t sent = 0;
+  size_t received = 0;
+  int64_t messages = 0;
+  Clock::time_point last_progress;
+};
+
+void StartMessage(Conn& c, int max_size) {
+  size_t size = 1 + NextRandom(c.rng) % static_cast<uint64_t>(max_size);
+  c.message.resize(size);
+  for (size_t i = 0; i < size; i += 8) {
+    uint64_t r = NextRandom(c.rng);
+    memcpy(&c.message[i], &r, std::min<size_t>(8, size - i));
+  }
+  c.sent = 0;
+  c.received = 0;
+}
+
+int Hold() {
+  const std::string path = absl::GetFlag(FLAGS_socket);
+  const int count = absl::GetFlag(FLAGS_connections);
+  const int64_t limit = absl::GetFlag(FLAGS_messages);
+  const int max_size = std::max(1, absl::GetFlag(FLAGS_max_size));
+  const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
+  const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
+  const auto timeout =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
+
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    fprintf(stderr, "e2e_driver: epoll_create1: %s\n", strerror(errno));
+    return 1;
+  }
+  std::vector<Conn> conns(count);
+  int live = 0;
+  for (int i = 0; i < count; ++i) {
+    Conn& c = conns[i];
+    c.index = i;
+    c.rng = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(i + 1);
+    std::string error;
+    c.fd = Connect(path, &error);
+    if (c.fd < 0) {
+      RecordError(absl::StrFormat("conn %d: %s", i, error));
+      continue;
+    }
+    if (fcntl(c.fd, F_SETFL, O_NONBLOCK) != 0) {
+      RecordError(absl::StrFormat("conn %d: fcntl(O_NONBLOCK): %s", i,
+                                  strerror(errno)));
+      close(c.fd);
+      c.fd = -1;
+      continue;
+    }
+    ++live;
+  }
+  // Messages start only once every connection is open, so all of them are
+  // concurrent, not a sequence of short ones.
+  for (Conn& c : conns) {
+    if (c.fd < 0) continue;
+    StartMessage(c, max_size);
+    c.last_progress = Clock::now();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.u32 = static_cast<uint32_t>(c.index);
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+      RecordError(
+          absl::StrFormat("conn %d: epoll_ctl: %s", c.index, strerror(errno)));
+      close(c.fd);
+      c.fd = -1;
+      --live;
+    }
+  }
+
+  int64_t total_messages = 0, total_bytes = 0, mismatches = 0;
+  int ready = 0;
+  bool ready_written = false;
+  bool stopping = false;
+  std::vector<char> buf(1 << 16);
+  auto finish = [&](Conn& c) {
+    close(c.fd);  // Also removes it from the epoll set.
+    c.fd = -1;
+    --live;
+  };
+  std::vector<epoll_event> events(256);
+  while (live > 0) {
+    if (!stopping && StopRequested(stop_file)) stopping = true;
+    int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "e2e_driver: epoll_wait: %s\n", strerror(errno));
+      return 1;
+    }
+    for (int k = 0; k < n; ++k) {
+      Conn& c = conns[events[k].data.u32];
+      if (c.fd < 0) continue;
+      std::string what;
+      if (c.sent < c.message.size()) {
+        ssize_t w = send(c.fd, c.message.data() + c.sent,
+                         c.message.size() - c.sent, MSG_NOSIGNAL);
+        if (w > 0) {
+          c.sent += static_cast<size_t>(w);
+          c.last_progress = Clock::now();
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          what = absl::StrFormat("send: %s", strerror(errno));
+        }
+      }
+      if (what.empty() && c.received < c.sent) {
+        ssize_t r = recv(c.fd, buf.data(),
+                         std::min(buf.size(), c.sent - c.received), 0);
+        if (r > 0) {
+          if (memcmp(buf.data(), c.message.data() + c.received,
+                     static_cast<size_t>(r)) != 0) {
+            ++mismatches;
+            what = absl::StrFormat("echo differs at byte %d of %d", c.received,
+                                   c.message.size());
+          }
+          c.received += static_cast<size_t>(r);
+          c.last_progress = Clock::now();
+        } else if (r == 0) {
+          what = absl::StrFormat("recv: end of stream after %d of %d bytes",
+                                 c.received, c.message.size());
+        } else if (errno != EAGAIN && errno != EINTR) {
+          what = absl::StrFormat("recv: %s", strerror(errno));
+        }
+      }
+      if (!what.empty()) {
+        RecordError(absl::StrFormat("conn %d message %d: %s", c.index,
+                                    c.messages, what));
+        finish(c);
+        continue;
+      }
+      if (c.received == c.message.size()) {
+        ++c.messages;
+        ++total_messages;
+        total_bytes += static_cast<int64_t>(c.message.size());
+        if (c.messages == 1) ++ready;
+        if ((limit > 0 && c.messages >= limit) || stopping) {
+          finish(c);
+          continue;
+        }
+        StartMessage(c, max_size);
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT;
+        ev.data.u32 = static_cast<uint32_t>(c.index);
+        (void)epoll_ctl(ep, EPOLL_CTL_MOD, c.fd,
+                        &ev);  // Re-arms EPOLLOUT; cannot fail here.
+      } else if (c.sent == c.message.size()) {
+        // Everything is sent: wait for input only, or EPOLLOUT would spin.
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<uint32_t>(c.index);
+        (void)epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+      }
+    }
+    if (!ready_written && !ready_file.empty() && ready == count) {
+      FILE* f = fopen(ready_file.c_str(), "w");
+      if (f != nullptr) fclose(f);
+      ready_written = true;
+    }
+    auto now = Clock::now();
+    for (Conn& c : conns) {
+      if (c.fd >= 0 && now - c.last_progress > timeout) {
+        RecordError(absl::StrFormat(
+            "conn %d message %d: no progress for %d ms (%d/%d sent, "
+            "%d received)",
+            c.index, c.messages, absl::GetFlag(FLAGS_timeout_ms), c.sent,
+            c.message.size(), c.received));
+        finish(c);
+      }
+    }
+  }
+  close(ep);
+  int64_t min_per_conn = count > 0 ? conns[0].messages : 0;
+  for (const Conn& c : conns) min_per_conn = std::min(min_per_conn, c.messages);
+  printf(
+      "hold connections=%d messages=%lld bytes=%lld errors=%lld "
+      "mismatches=%lld "
+      "min_per_conn=%lld\n",
+      count, static_cast<long long>(total_messages),
+      static_cast<long long>(total_bytes), static_cast<long long>(error_count),
+      static_cast<long long>(mismatches), static_cast<long long>(min_per_conn));
+  return error_count == 0 && mismatches == 0 && min_per_conn >= 1 ? 0 : 1;
+}
+
+// OneRoundTrip: connect, send a 64-byte message, read its echo, close.
+bool OneRoundTrip(const std::string& path, int64_t iteration, int timeout_ms,
+                  std::string* error) {
+  int fd = Connect(path, error);
+  if (fd < 0) return false;
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+                   sizeof(tv));  // Best effort.
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::string message =
+      absl::StrFormat("loop %063d", iteration).substr(0, 63) + "\n";
+  size_t sent = 0;
+  while (sent < message.size()) {
+    ssize_t w =
+        send(fd, message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      *error = absl::StrFormat("send: %s", strerror(errno));
+      close(fd);
+      return false;
+    }
+    sent += static_cast<size_t>(w);
+  }
+  std::string echo;
+  char buf[128];
+  while (echo.size() < message.size()) {
+    ssize_t r = recv(fd, buf, sizeof(buf), 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      *error = absl::StrFormat("recv: %s", strerror(errno));
+      close(fd);
+      return false;
+    }
+    if (r == 0) {
+      *error = absl::StrFormat("recv: end of stream after %d of %d bytes",
+                               echo.size(), message.size());
+      close(fd);
+      return false;
+    }
+    echo.append(buf, static_cast<size_t>(r));
+  }
+  close(fd);
+  if (echo != message) {
+    *error = "echo differs from the message";
+    return false;
+  }
+  return true;
+}
+
+int Loop() {
+  const std::string path = absl::GetFlag(FLAGS_socket);
+  const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
+  std::vector<int> gaps;
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_gaps_ms), ',')) {
+    int gap = 0;
+    if (!absl::SimpleAtoi(part, &gap) || gap < 0) {
+      fprintf(stderr,
+              "e2e_driver: --gaps_ms: '%s' is not a number of milliseconds\n",
+              std::string(part).c_str());
+      return 2;
+    }
+    gaps.push_back(gap);
+  }
+  int64_t iterations = 0, failures = 0, last_failure = -1;
+  for (size_t g = 0;; ++g) {
+    if (stop_file.empty() ? g >= gaps.size() : StopRequested(stop_file)) break;
+    std::string error;
+    if (!OneRoundTrip(path, iterations, absl::GetFlag(FLAGS_timeout_ms),
+                      &error)) {
+      ++failures;
+      last_failure = iterations;
+      RecordError(absl::StrFormat("iteration %d: %s", iterations, error));
+    }
+    ++iterations;
+    // The pauses are the scenario itself (connecting just before and just
+    // after the daemon's idle exit), not a wait for something awaitable.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(gaps[g % gaps.size()]));
+  }
+  printf("loop iterations=%lld failures=%lld last_failure=%lld\n",
+         static_cast<long long>(iterations), static_cast<long long>(failures),
+         static_cast<long long>(last_failure));
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  int rc;
+  if (mode == "hold") {
+    rc = Hold();
+  } else if (mode == "loop") {
+    rc = Loop();
+  } else {
+    fprintf(stderr, "e2e_driver: --mode must be hold or loop, not '%s'\n",
+            mode.c_str());
+    return 2;
+  }
+  for (const std::string& e : errors_seen)
+    fprintf(stderr, "e2e_driver: %s\n", e.c_str());
+  return rc;
+}
