@@ -1,0 +1,161 @@
+// daemon/app.cc: see app.h.
+#include "daemon/app.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/flags.h"
+#include "daemon/handoff.h"
+#include "daemon/logger.h"
+#include "daemon/server.h"
+#include "sdfd/activation.h"
+#include "sdfd/socket_spec.h"
+#include "sdfd/watchdog.h"
+
+namespace foobard {
+namespace {
+
+constexpr char kHowToRun[] =
+    "no sockets to serve: not socket-activated and no --listen; run it with "
+    "`systemctl start foobar.socket`, or `foobard "
+    "--listen=unix:/tmp/foobar.sk`";
+
+// kBacklog is the listen() backlog for --listen sockets: the kernel caps it
+// at net.core.somaxconn.
+constexpr int kBacklog = 4096;
+
+// RaiseFdLimit lifts RLIMIT_NOFILE's soft limit to the hard one: every
+// client is an fd, and the default soft limit (1024) would cap foobard far
+// below 10,000 clients. Failure is not fatal; EMFILE handling copes.
+void RaiseFdLimit(const Logger& log) {
+  rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log.Warning(
+        absl::StrCat("getrlimit(RLIMIT_NOFILE): ", std::strerror(errno)));
+    return;
+  }
+  if (limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log.Warning(absl::StrCat("setrlimit(RLIMIT_NOFILE, ", limit.rlim_max,
+                             "): ", std::strerror(errno)));
+  }
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::vector<char*> args = ParseFlags(argc, argv);
+  absl::StatusOr<Config> config = ConfigFromFlags();
+  const Logger log(STDERR_FILENO, config.ok() && config->verbose);
+  if (!config.ok()) {
+    log.Error(config.status().message());
+    return 2;
+  }
+  if (args.size() > 1) {
+    log.Error(absl::StrCat("unexpected argument \"", args[1],
+                           "\": foobard takes only flags (see --help)"));
+    return 2;
+  }
+  RaiseFdLimit(log);
+
+  absl::StatusOr<sdfd::Activation> activation = sdfd::ReceiveActivation();
+  if (!activation.ok()) {
+    log.Error(activation.status().message());
+    return 2;
+  }
+  absl::StatusOr<absl::Duration> watchdog = sdfd::WatchdogInterval();
+  if (!watchdog.ok()) {
+    log.Error(watchdog.status().message());
+    return 2;
+  }
+  config->server.watchdog_interval = *watchdog;
+
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Create(config->server, &log);
+  if (!server.ok()) {
+    log.Error(server.status().message());
+    return 1;
+  }
+
+  std::vector<std::string> served;
+  if (activation->kind == sdfd::ActivationKind::kNone) {
+    if (config->listen.empty()) {
+      log.Error(kHowToRun);
+      return 2;
+    }
+    for (const std::string& text : config->listen) {
+      absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(text);
+      if (!spec.ok()) {
+        log.Error(absl::StrCat("--listen: ", spec.status().message()));
+        return 2;
+      }
+      absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, kBacklog);
+      if (!fd.ok()) {
+        log.Error(absl::StrCat("--listen: ", fd.status().message()));
+        return 1;
+      }
+      absl::StatusOr<std::string> what =
+          (*server)->AddSocket(*std::move(fd), text);
+      if (!what.ok()) {
+        log.Error(what.status().message());
+        return 1;
+      }
+      served.push_back(*std::move(what));
+    }
+  } else {
+    if (!config->listen.empty()) {
+      log.Info("--listen ignored: systemd passed the sockets");
+    }
+    std::vector<std::string> store_names;
+    std::vector<absl::Status> problems;
+    std::vector<HandedOff> handed_off = TakeHandedOff(
+        activation->fds, kMaxBufferLimit, &store_names, &problems);
+    for (const absl::Status& problem : problems) log.Warning(problem.message());
+    for (sdfd::ListenFd& fd : activation->fds) {
+      absl::StatusOr<std::string> what =
+          (*server)->AddSocket(std::move(fd.fd), fd.name);
+      if (!what.ok()) {
+        log.Error(what.status().message());
+        return 2;
+      }
+      served.push_back(*std::move(what));
+    }
+    size_t unsent = 0;
+    for (HandedOff& conn : handed_off) {
+      unsent += conn.unsent.size();
+      absl::Status s =
+          (*server)->AdoptConnection(std::move(conn.fd), conn.unsent);
+      if (!s.ok()) {
+        log.Error(absl::StrCat("handed-off ", conn.name, ": ", s.message()));
+      }
+    }
+    if (!handed_off.empty()) {
+      served.push_back(absl::StrCat(handed_off.size(),
+                                    " handed-off connections with ", unsent,
+                                    " unsent bytes"));
+    }
+    // Taken over: systemd's copies go, or every later start would get them
+    // again (see handoff.h).
+    for (const std::string& name : store_names) {
+      absl::Status s = RemoveFromStore(name);
+      if (!s.ok()) {
+        log.Warning(absl::StrCat("FDSTOREREMOVE ", name, ": ", s.message()));
+      }
+    }
+  }
+  log.Info(absl::StrCat("serving ", absl::StrJoin(served, ", ")));
+  return (*server)->Run();
+}
+
+}  // namespace foobard

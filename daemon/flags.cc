@@ -1,0 +1,154 @@
+// daemon/flags.cc: see flags.h.
+#include "daemon/flags.h"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::vector<std::string>, listen, {},
+          "When not socket-activated: the sockets to listen on, "
+          "comma-separated specs: unix:/path, unix:@abstract, "
+          "unix-seqpacket:/path, unix-dgram:/path, tcp:HOST:PORT, "
+          "udp:HOST:PORT (HOST an IPv4 address or [IPv6]). Ignored when "
+          "systemd passes sockets.");
+ABSL_FLAG(absl::Duration, idle_exit, absl::ZeroDuration(),
+          "Exit 0 after this long with no connection (e.g. 30s); 0 = never. "
+          "Clients arriving meanwhile wait in systemd's socket for the next "
+          "instance.");
+ABSL_FLAG(int64_t, buffer_limit, 256 * 1024,
+          "Most unsent bytes held per connection; a client that does not "
+          "read is not read from until it does. 1 to 1073741824.");
+ABSL_FLAG(int64_t, max_connections, 16384,
+          "Most live connections; further clients wait in the listen "
+          "backlog. 1 to 16777216.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(5),
+          "On SIGTERM/SIGINT, how long to wait for pending writes to reach "
+          "clients before exiting (or handing off).");
+ABSL_FLAG(bool, handoff, false,
+          "On SIGTERM, hand live connections (and their unsent bytes) to "
+          "systemd's fd store (FileDescriptorStoreMax=) so the next instance "
+          "goes on serving them.");
+ABSL_FLAG(bool, verbose, false, "Log one line per connection event.");
+
+namespace foobard {
+namespace {
+
+constexpr char kUsage[] =
+    "an echo daemon for systemd socket activation.\n"
+    "Usage: foobard [--listen=SPEC[,SPEC...]] [--idle_exit=DURATION] "
+    "[--buffer_limit=BYTES]\n"
+    "               [--max_connections=N] [--drain_timeout=DURATION] "
+    "[--handoff] [--verbose]\n"
+    "Normally started by systemd: systemctl start foobar.socket. "
+    "See foobard(8).";
+
+// ParseFlags' exit mapping. absl reports flag errors and help with
+// std::exit(1); an atexit handler registered just before parsing turns that
+// into foobard's code. It must flush stdio itself: it runs before the
+// iostream and stdio flushes that exit() would do after it.
+bool g_parsing = false;
+int g_parse_exit_code = 2;
+
+void ExitDuringParse() {
+  if (!g_parsing) return;
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  ::_exit(g_parse_exit_code);
+}
+
+bool IsHelpFlag(const char* arg) {
+  const char* name = arg;
+  while (*name == '-') ++name;
+  if (name == arg) return false;
+  const size_t len = std::strcspn(name, "=");
+  const std::string flag(name, len);
+  return flag == "help" || flag == "helpfull" || flag == "helpshort" ||
+         flag == "helppackage" || flag == "helpon" || flag == "helpmatch" ||
+         flag == "version" || flag == "only_check_args";
+}
+
+}  // namespace
+
+std::vector<char*> ParseFlags(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  // absl's --help lists flags of files named after the program; foobard's
+  // live in daemon/flags.cc.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "daemon/flags.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) break;
+    if (IsHelpFlag(argv[i])) g_parse_exit_code = 0;
+  }
+  g_parsing = true;
+  std::atexit(ExitDuringParse);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  g_parsing = false;
+  return rest;
+}
+
+absl::StatusOr<Config> ConfigFromFlags() {
+  Config config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.verbose = absl::GetFlag(FLAGS_verbose);
+  ServerOptions& s = config.server;
+
+  const int64_t buffer_limit = absl::GetFlag(FLAGS_buffer_limit);
+  if (buffer_limit < 1 ||
+      static_cast<uint64_t>(buffer_limit) > kMaxBufferLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--buffer_limit=", buffer_limit, ": must be 1 to ", kMaxBufferLimit));
+  }
+  s.buffer_limit = static_cast<size_t>(buffer_limit);
+
+  const int64_t max_connections = absl::GetFlag(FLAGS_max_connections);
+  if (max_connections < 1 || max_connections > (int64_t{1} << 24)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_connections=", max_connections, ": must be 1 to ",
+                     int64_t{1} << 24));
+  }
+  s.max_connections = static_cast<size_t>(max_connections);
+
+  const absl::Duration idle_exit = absl::GetFlag(FLAGS_idle_exit);
+  if (idle_exit < absl::ZeroDuration() ||
+      idle_exit == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--idle_exit=", absl::FormatDuration(idle_exit),
+                     ": must be a finite duration >= 0 (0 = never)"));
+  }
+  s.idle_exit = idle_exit;
+
+  const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
+  if (drain < absl::ZeroDuration() || drain == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--drain_timeout=", absl::FormatDuration(drain),
+                     ": must be a finite duration >= 0"));
+  }
+  s.drain_timeout = drain;
+  s.handoff = absl::GetFlag(FLAGS_handoff);
+  for (const std::string& spec : config.listen) {
+    if (spec.empty()) {
+      return absl::InvalidArgumentError(
+          "--listen: empty spec (two commas, or a trailing comma?)");
+    }
+  }
+  return config;
+}
+
+}  // namespace foobard

@@ -1,0 +1,62 @@
+// daemon/logger.h: foobard's log lines on stderr, with the sd-daemon
+// priority prefixes ("<3>" error ... "<7>" debug) that journald understands
+// (man 3 sd-daemon).
+//
+// Each line is written with one write(2), so lines from foobard never
+// interleave mid-line with other writers of the same journal stream. A
+// failed write is dropped: logging must never stop the daemon (SIGPIPE is
+// ignored by the daemon, so a closed stderr only gives EPIPE here).
+//
+//   foobard::Logger log(STDERR_FILENO, /*verbose=*/false);
+//   absl::Status s = DoSomething();
+//   if (!s.ok()) log.Error(absl::StrCat("accept: ", s.message()));
+//   log.Debug("only printed with --verbose");
+#ifndef DAEMON_LOGGER_H_
+#define DAEMON_LOGGER_H_
+
+#include "absl/strings/string_view.h"
+
+namespace foobard {
+
+// Priority is the syslog level of a line (SD_ERR ... SD_DEBUG).
+enum class Priority : int {
+  kError = 3,    // SD_ERR
+  kWarning = 4,  // SD_WARNING
+  kNotice = 5,   // SD_NOTICE
+  kInfo = 6,     // SD_INFO
+  kDebug = 7,    // SD_DEBUG
+};
+
+// Logger writes "<N>message\n" lines to one fd. Debug lines are written only
+// when verbose (--verbose); everything else always.
+class Logger {
+ public:
+  explicit Logger(int fd, bool verbose) : fd_(fd), verbose_(verbose) {}
+
+  // verbose() says whether per-connection (debug) lines are wanted; callers
+  // test it before formatting a debug line on a busy path.
+  bool verbose() const { return verbose_; }
+
+  // Log writes one line. A newline inside `message` is replaced by a space
+  // so that one call is always exactly one journal entry.
+  void Log(Priority priority, absl::string_view message) const;
+
+  void Error(absl::string_view message) const {
+    Log(Priority::kError, message);
+  }
+  void Warning(absl::string_view message) const {
+    Log(Priority::kWarning, message);
+  }
+  void Info(absl::string_view message) const { Log(Priority::kInfo, message); }
+  void Debug(absl::string_view message) const {
+    if (verbose_) Log(Priority::kDebug, message);
+  }
+
+ private:
+  int fd_;
+  bool verbose_;
+};
+
+}  // namespace foobard
+
+#endif  // DAEMON_LOGGER_H_
