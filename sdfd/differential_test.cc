@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "sdfd/internal/errno_status.h"
+#include "sdfd/internal/notify_receiver.h"
 #include "sdfd/internal/outcome.h"
 #include "sdfd/internal/test_child.h"
 #include "sdfd/notify.h"
@@ -37,9 +38,11 @@
 namespace sdfd {
 namespace {
 
+using internal::Datagram;
 using internal::EnvSetting;
 using internal::FdKind;
 using internal::FdSetup;
+using internal::Receiver;
 
 // ---------------------------------------------------------------------------
 // LISTEN_FDS: sdfd::ListenFds against sd_listen_fds_with_names.
@@ -367,87 +370,7 @@ TEST(WatchdogDifferential, SameOutcomeAsLibsystemd) {
 // ---------------------------------------------------------------------------
 // Notify: capture what each library sends.
 
-// Datagram is one received notification.
-struct Datagram {
-  std::string payload;
-  std::vector<UniqueFd> fds;
-  bool has_credentials = false;
-  ucred credentials = {};
-};
-
-// Receiver is a test NOTIFY_SOCKET: AF_UNIX datagram with SO_PASSCRED, bound
-// to a path or an abstract name.
-class Receiver {
- public:
-  explicit Receiver(bool abstract) {
-    fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    const std::string name = internal::UniqueSocketPath("notify");
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    socklen_t length;
-    if (abstract) {
-      address_ = "@" + name;
-      std::memcpy(address.sun_path + 1, name.data(), name.size());
-      length = offsetof(sockaddr_un, sun_path) + 1 + name.size();
-    } else {
-      address_ = name;
-      std::memcpy(address.sun_path, name.c_str(), name.size() + 1);
-      length = offsetof(sockaddr_un, sun_path) + name.size() + 1;
-    }
-    int one = 1;
-    EXPECT_EQ(
-        ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
-    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length),
-              0)
-        << std::strerror(errno);
-  }
-  const std::string& address() const { return address_; }
-
-  // Receive takes the next datagram without waiting: the sender has exited
-  // before we look, so it is either queued now or was never sent.
-  std::optional<Datagram> Receive() {
-    char buffer[4096];
-    alignas(cmsghdr) char
-        control[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(ucred))];
-    iovec iov = {buffer, sizeof(buffer)};
-    msghdr message = {};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    ssize_t n = ::recvmsg(fd_.get(), &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0) return std::nullopt;
-    Datagram d;
-    d.payload.assign(buffer, static_cast<size_t>(n));
-    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
-         c = CMSG_NXTHDR(&message, c)) {
-      if (c->cmsg_level != SOL_SOCKET) continue;
-      if (c->cmsg_type == SCM_RIGHTS) {
-        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-          int fd;
-          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-          d.fds.emplace_back(fd);
-        }
-      } else if (c->cmsg_type == SCM_CREDENTIALS) {
-        d.has_credentials = true;
-        std::memcpy(&d.credentials, CMSG_DATA(c), sizeof(ucred));
-      }
-    }
-    return d;
-  }
-
- private:
-  UniqueFd fd_;
-  std::string address_;
-};
-
-// Inode identifies the file behind an fd.
-std::string Inode(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) < 0) return "closed";
-  return absl::StrCat(st.st_dev, ":", st.st_ino);
-}
+using internal::Inode;
 
 constexpr char kReceiver[] = "<receiver>";
 
@@ -528,6 +451,7 @@ class NotifyDifferential : public ::testing::TestWithParam<NotifyCase> {};
 TEST_P(NotifyDifferential, SameDatagramAsLibsystemd) {
   NotifyCase c = GetParam();
   Receiver receiver(c.abstract);
+  ASSERT_TRUE(receiver.ok());
   const std::string address = receiver.address();
   std::optional<std::string> notify_socket = c.notify_socket;
   if (notify_socket == kReceiver) {

@@ -9,6 +9,8 @@
 //   absl::Status s = sdfd::internal::ErrnoError(EBADF, "fcntl(5, F_GETFD)");
 //   // s.code() == absl::StatusCode::kFailedPrecondition
 //   // s.message() == "fcntl(5, F_GETFD): Bad file descriptor"
+//   // s.ToString() == "FAILED_PRECONDITION: fcntl(5, F_GETFD): Bad file
+//   //                  descriptor [errno='9']"
 //   // sdfd::internal::ErrnoOf(s) == EBADF
 #ifndef SDFD_INTERNAL_ERRNO_STATUS_H_
 #define SDFD_INTERNAL_ERRNO_STATUS_H_
@@ -19,8 +21,9 @@
 namespace sdfd::internal {
 
 // kErrnoPayloadUrl is the payload key under which the errno is stored, as
-// decimal text.
-inline constexpr char kErrnoPayloadUrl[] = "type.googleapis.com/sdfd.Errno";
+// decimal text. It is short on purpose: absl::Status's operator<< prints
+// payloads, so a logged error reads "...: Invalid argument [errno='22']".
+inline constexpr char kErrnoPayloadUrl[] = "errno";
 
 // ErrnoError is absl::ErrnoToStatus(errno_value, message) ("message: strerror",
 // code mapped from the errno) with the errno attached.

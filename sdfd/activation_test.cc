@@ -1,0 +1,111 @@
+#include "sdfd/activation.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sdfd/internal/test_child.h"
+#include "sdfd/socket_info.h"
+
+namespace sdfd {
+namespace {
+
+using internal::FdKind;
+
+const char* KindName(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::kNone:
+      return "none";
+    case ActivationKind::kListenFds:
+      return "listen_fds";
+    case ActivationKind::kInetd:
+      return "inetd";
+  }
+  return "?";
+}
+
+bool IsDevNull(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+         st.st_rdev == makedev(1, 3);
+}
+
+// Activate runs ReceiveActivation() in a child holding `kind` at fd 3; with
+// `on_stdin` that fd is moved to fd 0 first (StandardInput=socket).
+std::string Activate(FdKind kind, bool on_stdin,
+                     std::vector<internal::EnvSetting> env) {
+  env.push_back({"LISTEN_FDNAMES", std::nullopt});
+  absl::StatusOr<std::string> out =
+      internal::RunInChild({{kind}}, env, [on_stdin] {
+        if (on_stdin && (::dup2(3, 0) < 0 || ::close(3) < 0))
+          return std::string("dup2");
+        absl::StatusOr<Activation> a = ReceiveActivation();
+        if (!a.ok()) return a.status().ToString();
+        std::string result = KindName(a->kind);
+        for (const ListenFd& fd : a->fds) {
+          absl::StatusOr<SocketInfo> info = InspectSocket(fd.fd.get());
+          absl::StrAppend(
+              &result, " ", fd.name, "@", fd.fd.get() >= 3 ? ">=3" : "<3",
+              (::fcntl(fd.fd.get(), F_GETFD) & FD_CLOEXEC) ? " cloexec" : "",
+              info.ok() && info->is_socket && !info->listening ? " connected"
+                                                               : "");
+        }
+        if (a->kind == ActivationKind::kInetd) {
+          absl::StrAppend(&result, IsDevNull(0) && IsDevNull(1)
+                                       ? " stdio=null"
+                                       : " stdio=kept");
+        }
+        return result;
+      });
+  EXPECT_TRUE(out.ok()) << out.status();
+  return out.ok() ? *out : "";
+}
+
+TEST(ReceiveActivation, ListenFdsWhenActivated) {
+  EXPECT_EQ(Activate(FdKind::kUnixConnected, false,
+                     {{"LISTEN_PID", "$PID"}, {"LISTEN_FDS", "1"}}),
+            "listen_fds unknown@>=3 cloexec connected");
+}
+
+TEST(ReceiveActivation, InetdWhenStdinIsConnectedSocket) {
+  EXPECT_EQ(
+      Activate(FdKind::kUnixConnected, true,
+               {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
+      "inetd connection@>=3 cloexec connected stdio=null");
+  EXPECT_EQ(
+      Activate(FdKind::kTcp4Connected, true,
+               {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
+      "inetd connection@>=3 cloexec connected stdio=null");
+}
+
+TEST(ReceiveActivation, NoneWhenStdinIsNotAConnectedSocket) {
+  EXPECT_EQ(
+      Activate(FdKind::kPipeRead, true,
+               {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
+      "none");
+  EXPECT_EQ(
+      Activate(FdKind::kUnixStreamListener, true,
+               {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
+      "none");
+}
+
+TEST(ReceiveActivation, NoneWhenFdsAreForAnotherProcess) {
+  EXPECT_EQ(Activate(FdKind::kUnixStreamListener, false,
+                     {{"LISTEN_PID", "1"}, {"LISTEN_FDS", "1"}}),
+            "none");
+}
+
+TEST(ReceiveActivation, PassesListenFdsErrorsOn) {
+  EXPECT_EQ(Activate(FdKind::kUnixStreamListener, false,
+                     {{"LISTEN_PID", "$PID"}, {"LISTEN_FDS", "abc"}}),
+            "INVALID_ARGUMENT: LISTEN_FDS=\"abc\" is not a valid fd count: "
+            "Invalid argument [errno='22']");
+}
+
+}  // namespace
+}  // namespace sdfd
