@@ -26,7 +26,9 @@ for f in load.tsv cold.tsv mem.tsv bin.tsv machine.txt; do
 done
 
 sandbox_files=()
-[[ -f "${results}/sandbox.tsv" ]] && sandbox_files=("${results}/sandbox.tsv")
+for f in sandbox.tsv sandbox_groups.tsv; do
+  [[ -f "${results}/${f}" ]] && sandbox_files+=("${results}/${f}")
+done
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 
@@ -104,6 +106,9 @@ awk -v plotdir="${work}" -F'\t' '
   }
   FILENAME ~ /sandbox\.tsv$/ {
     sb[++nsb] = $0; next
+  }
+  FILENAME ~ /sandbox_groups\.tsv$/ {
+    legend[++nlegend] = $0; next
   }
   END {
     print "### Throughput and latency"
@@ -193,10 +198,23 @@ awk -v plotdir="${work}" -F'\t' '
       for (i = 1; i <= nsb; i++) {
         split(sb[i], b, "\t")
         name = (b[1] == best) ? "**" b[1] "**" : b[1]
+        if (b[4] + 0 == 0) {
+          printf "| %s | %s | %s | 0 | **failed** (no echo; see the journal in the run log) | | | |\n", name, b[2], b[3]
+          continue
+        }
         printf "| %s | %s | %s | %s | %.1f | %s | %.1f | %.1f |\n", name, b[2], b[3], b[4], b[5] / 1000, ratio(b[5], shipped), b[6] / 1000, b[7] / 1000
       }
       print ""
       if (best != "") printf "Lowest cold start with exposure ≤ 1.0: **%s** (%.1f ms, exposure %s).\n", best, bestv / 1000, bestx
+      if (nlegend > 0) {
+        print ""
+        print "| option group | options removed together |"
+        print "| --- | --- |"
+        for (i = 1; i <= nlegend; i++) {
+          split(legend[i], b, "\t"); gsub(/ /, "=, ", b[2])
+          printf "| %s | %s= |\n", b[1], b[2]
+        }
+      }
     }
     print ""
     print "### Targets (issue 4)"
