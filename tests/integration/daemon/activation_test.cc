@@ -1,0 +1,364 @@
+// tests/integration/daemon/activation_test.cc: foobard serves every kind of
+// socket it can be given, through the real systemd-socket-activate, and
+// refuses bad environments and flags with exit 2 and a clear message.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/daemon/harness.h"
+
+namespace foobard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// ExpectOutput waits until the process has written `text`.
+void ExpectOutput(Process& p, const std::string& text) {
+  EXPECT_TRUE(p.WaitForOutput(text, kTimeoutMs))
+      << "expected \"" << text << "\" in:\n"
+      << p.output();
+}
+
+// StopCleanly sends SIGTERM and expects exit 0.
+void StopCleanly(Process& p) {
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+  ExpectOutput(p, "<6>exiting: stopped by signal");
+}
+
+// ExpectEchoes checks one connection with text and a binary payload, and
+// that the server closes after the client half-closes.
+void ExpectStreamEchoes(const std::string& spec) {
+  for (int client = 0; client < 2; ++client) {  // a second client is served
+    sdfd::UniqueFd c = ConnectTo(spec);
+    ASSERT_TRUE(c.valid()) << spec;
+    EXPECT_EQ(EchoOnce(c.get(), "hello\n"), "hello\n");
+    const std::string binary = Pattern(200000, 7 + client);
+    EXPECT_EQ(EchoOnce(c.get(), binary), binary);
+    ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+    bool eof = false;
+    EXPECT_EQ(RecvUntilEof(c.get(), &eof), "");
+    EXPECT_TRUE(eof);
+  }
+}
+
+TEST(Activation, UnixStreamEchoesEveryClient) {
+  const std::string path = SocketDir() + "/s.sk";
+  Process p = Activate({"-l", path}, {});
+  ExpectStreamEchoes("unix:" + path);
+  ExpectOutput(
+      p, absl::StrCat("<6>serving unix:", path, " (stream, listening) fd 3"));
+  StopCleanly(p);
+}
+
+TEST(Activation, TcpIpv4) {
+  const uint16_t port = FreePort("127.0.0.1", AF_INET);
+  ASSERT_NE(port, 0);
+  const std::string addr = absl::StrCat("127.0.0.1:", port);
+  Process p = Activate({"-l", addr}, {});
+  ExpectStreamEchoes("tcp:" + addr);
+  ExpectOutput(p, absl::StrCat("<6>serving tcp:", addr));
+  StopCleanly(p);
+}
+
+TEST(Activation, TcpIpv6) {
+  const uint16_t port = FreePort("::1", AF_INET6);
+  ASSERT_NE(port, 0);
+  const std::string addr = absl::StrCat("[::1]:", port);
+  Process p = Activate({"-l", addr}, {});
+  ExpectStreamEchoes("tcp:" + addr);
+  ExpectOutput(p, absl::StrCat("<6>serving tcp:", addr));
+  StopCleanly(p);
+}
+
+TEST(Activation, SeqpacketKeepsMessageBoundaries) {
+  const std::string path = SocketDir() + "/q.sk";
+  Process p = Activate({"--seqpacket", "-l", path}, {});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  const std::string messages[] = {"one", Pattern(5000, 1), "three"};
+  for (const std::string& m : messages) ASSERT_TRUE(SendAll(c.get(), m));
+  for (const std::string& m : messages) {
+    char buf[65536];
+    const ssize_t n = ::recv(c.get(), buf, sizeof(buf), 0);
+    ASSERT_EQ(n, static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), m);
+  }
+  ExpectOutput(p, "(seqpacket, listening)");
+  StopCleanly(p);
+}
+
+// DatagramClient binds its own unix address so that replies can reach it.
+sdfd::UniqueFd BoundUnixDatagram(const std::string& path) {
+  sdfd::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  return fd;
+}
+
+TEST(Activation, UnixDatagramEchoesToSenderAndSkipsUnboundSenders) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/d.sk";
+  Process p = Activate({"--datagram", "-l", path}, {});
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  std::strncpy(server.sun_path, path.c_str(), sizeof(server.sun_path) - 1);
+  // An unbound sender first: foobard cannot answer it and must go on.
+  sdfd::UniqueFd unbound(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::sendto(unbound.get(), "lost", 4, 0,
+                     reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+            4);
+  sdfd::UniqueFd c = BoundUnixDatagram(dir + "/client.sk");
+  const std::string big = Pattern(60000, 3);
+  for (const std::string& m : {std::string("ping"), big}) {
+    ASSERT_EQ(::sendto(c.get(), m.data(), m.size(), 0,
+                       reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+              static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(RecvExactly(c.get(), m.size()), m);
+  }
+  ExpectOutput(p, "(datagram)");
+  StopCleanly(p);
+}
+
+TEST(Activation, UdpEchoesToSender) {
+  const uint16_t port = FreePort("127.0.0.1", AF_INET);
+  const std::string addr = absl::StrCat("127.0.0.1:", port);
+  Process p = Activate({"--datagram", "-l", addr}, {});
+  sdfd::UniqueFd c = ConnectTo("udp:" + addr);
+  ASSERT_TRUE(c.valid());
+  for (const std::string& m : {std::string("ping"), Pattern(1400, 9)}) {
+    ASSERT_TRUE(SendAll(c.get(), m));
+    char buf[65536];
+    const std::string got = RecvExactly(c.get(), m.size());
+    EXPECT_EQ(got, m);
+    (void)buf;
+  }
+  ExpectOutput(p, absl::StrCat("<6>serving udp:", addr));
+  StopCleanly(p);
+}
+
+// --accept: one foobard per connection; each serves its client, then exits
+// 0 when the client is done.
+TEST(Activation, AcceptYesServesOneClientThenExitsZero) {
+  const std::string path = SocketDir() + "/a.sk";
+  Process p = Activate({"--accept", "-l", path}, {});
+  for (int i = 0; i < 2; ++i) {
+    sdfd::UniqueFd c = ConnectTo("unix:" + path);
+    ASSERT_TRUE(c.valid());
+    const std::string data = Pattern(100000, i);
+    EXPECT_EQ(EchoOnce(c.get(), data), data);
+    ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+    bool eof = false;
+    EXPECT_EQ(RecvUntilEof(c.get(), &eof), "");
+    EXPECT_TRUE(eof);
+  }
+  ASSERT_TRUE(p.WaitForOutput("exiting: last connection closed", kTimeoutMs));
+  ExpectOutput(p, "(stream) fd 3");  // connected, not listening
+  // systemd-socket-activate reports each child's exit.
+  int zero_exits = 0;
+  for (size_t at = 0;
+       (at = p.output().find(" died with code 0", at)) != std::string::npos;
+       ++at) {
+    ++zero_exits;
+  }
+  if (zero_exits < 2) {
+    ASSERT_TRUE(p.WaitForOutput("died with code 0\n", kTimeoutMs));
+  }
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+  EXPECT_EQ(p.output().find("died with code 1"), std::string::npos);
+  EXPECT_EQ(p.output().find("died with code 2"), std::string::npos);
+}
+
+TEST(Activation, InetdServesTheSocketOnStdin) {
+  const std::string path = SocketDir() + "/i.sk";
+  Process p = Activate({"--inetd", "--accept", "-l", path}, {});
+  sdfd::UniqueFd c = ConnectTo("unix:" + path);
+  ASSERT_TRUE(c.valid());
+  const std::string data = Pattern(300000, 5);
+  ASSERT_TRUE(SendAll(c.get(), data));
+  ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+  bool eof = false;
+  EXPECT_EQ(RecvUntilEof(c.get(), &eof), data);
+  EXPECT_TRUE(eof);
+  ASSERT_TRUE(p.WaitForOutput("died with code 0", kTimeoutMs)) << p.output();
+  ExpectOutput(p, "\"connection\"");
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+}
+
+TEST(Activation, NamedFdsAreAllServedAndLogged) {
+  const std::string dir = SocketDir();
+  Process p = Activate(
+      {"-l", dir + "/n1.sk", "-l", dir + "/n2.sk", "--fdname=alpha:beta"}, {});
+  // systemd-socket-activate execs foobard on the first connection to
+  // either socket; both must then be served.
+  for (const char* name : {"/n1.sk", "/n2.sk"}) {
+    sdfd::UniqueFd c = ConnectTo("unix:" + dir + name);
+    ASSERT_TRUE(c.valid());
+    EXPECT_EQ(EchoOnce(c.get(), name), name);
+  }
+  ExpectOutput(p, absl::StrCat("<6>serving unix:", dir,
+                               "/n1.sk (stream, listening) fd 3 "
+                               "\"alpha\", unix:",
+                               dir,
+                               "/n2.sk (stream, listening) fd 4 "
+                               "\"beta\"\n"));
+  StopCleanly(p);
+}
+
+TEST(Activation, ListenFlagWithoutActivation) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  SpawnOptions o;
+  o.argv = {FoobardPath(), absl::StrCat("--listen=unix:", dir,
+                                        "/l.sk,unix-dgram:", dir, "/ld.sk")};
+  o.env = {{"NOTIFY_SOCKET", notify.path()}};
+  Process p = Process::Spawn(o);
+  ASSERT_TRUE(notify.WaitFor("READY=1")) << p.output();
+  sdfd::UniqueFd c = ConnectTo(absl::StrCat("unix:", dir, "/l.sk"));
+  ASSERT_TRUE(c.valid());
+  EXPECT_EQ(EchoOnce(c.get(), "listen"), "listen");
+  sdfd::UniqueFd d = BoundUnixDatagram(dir + "/dc.sk");
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  const std::string dpath = dir + "/ld.sk";
+  std::strncpy(server.sun_path, dpath.c_str(), sizeof(server.sun_path) - 1);
+  ASSERT_EQ(::sendto(d.get(), "dg", 2, 0, reinterpret_cast<sockaddr*>(&server),
+                     sizeof(server)),
+            2);
+  EXPECT_EQ(RecvExactly(d.get(), 2), "dg");
+  StopCleanly(p);
+}
+
+// RunToExit spawns foobard with `o` and returns its exit code; *output
+// receives what it wrote.
+int RunToExit(SpawnOptions o, std::string* output) {
+  o.argv.insert(o.argv.begin(), FoobardPath());
+  Process p = Process::Spawn(o);
+  const int code = p.Wait(kTimeoutMs);
+  *output = p.output();
+  return code;
+}
+
+struct ExitCase {
+  std::string what;
+  SpawnOptions options;
+  int code;
+  std::string output;
+};
+
+TEST(Activation, UsageAndEnvironmentErrorsExitTwoWithOneClearLine) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  sdfd::UniqueFd pipe_r(pipe_fds[0]), pipe_w(pipe_fds[1]);
+  std::vector<ExitCase> cases;
+  cases.push_back({"no sockets",
+                   {},
+                   2,
+                   "<3>no sockets to serve: not socket-activated and no "
+                   "--listen; run it with `systemctl start foobar.socket`, or "
+                   "`foobard --listen=unix:/tmp/foobar.sk`\n"});
+  {
+    SpawnOptions o;
+    o.set_listen_pid = true;
+    o.env = {{"LISTEN_FDS", "abc"}};
+    cases.push_back({"LISTEN_FDS=abc", o, 2,
+                     "<3>LISTEN_FDS=\"abc\" is not a valid fd count: Invalid "
+                     "argument\n"});
+  }
+  {
+    SpawnOptions o;
+    o.set_listen_pid = true;
+    o.env = {{"LISTEN_FDS", "1"}, {"LISTEN_FDNAMES", "a:b"}};
+    o.pass_fds = {pipe_r.get()};
+    cases.push_back({"name count", o, 2, ""});
+  }
+  {
+    SpawnOptions o;
+    o.env = {{"LISTEN_PID", "1x"}, {"LISTEN_FDS", "1"}};
+    cases.push_back({"LISTEN_PID=1x", o, 2, ""});
+  }
+  {
+    SpawnOptions o;
+    o.set_listen_pid = true;
+    o.env = {{"LISTEN_FDS", "1"}};
+    o.pass_fds = {pipe_r.get()};
+    cases.push_back(
+        {"pipe passed", o, 2, "<3>fd 3 (unknown) is not a socket\n"});
+  }
+  {
+    SpawnOptions o;
+    o.argv = {"--buffer_limit=0"};
+    cases.push_back({"buffer_limit=0", o, 2,
+                     "<3>--buffer_limit=0: must be 1 to 1073741824\n"});
+  }
+  {
+    SpawnOptions o;
+    o.argv = {"--max_connections=-5"};
+    cases.push_back({"max_connections", o, 2,
+                     "<3>--max_connections=-5: must be 1 to 16777216\n"});
+  }
+  {
+    SpawnOptions o;
+    o.argv = {"--idle_exit=-1s"};
+    cases.push_back({"idle_exit", o, 2,
+                     "<3>--idle_exit=-1s: must be a finite duration >= 0 (0 "
+                     "= never)\n"});
+  }
+  {
+    SpawnOptions o;
+    o.argv = {"--drain_timeout=soon"};
+    cases.push_back({"drain_timeout", o, 2, ""});
+  }
+  {
+    SpawnOptions o;
+    o.argv = {"--listen=nonsense:/x"};
+    cases.push_back({"listen spec", o, 2, ""});
+  }
+  for (ExitCase& c : cases) {
+    std::string output;
+    const int code = RunToExit(c.options, &output);
+    EXPECT_EQ(code, c.code) << c.what << ": " << output;
+    if (!c.output.empty()) {
+      EXPECT_EQ(output, c.output) << c.what;
+    } else {
+      // One line, naming what is wrong.
+      EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1)
+          << c.what << ": " << output;
+    }
+  }
+}
+
+TEST(Activation, BadFlagValuesNameTheFlag) {
+  SpawnOptions o;
+  o.argv = {"--drain_timeout=soon"};
+  std::string output;
+  EXPECT_EQ(RunToExit(o, &output), 2);
+  EXPECT_THAT(output, HasSubstr("drain_timeout"));
+  o.argv = {"--listen=nonsense:/x"};
+  EXPECT_EQ(RunToExit(o, &output), 2);
+  EXPECT_THAT(output, HasSubstr("<3>--listen: "));
+  o.argv = {"--help"};
+  EXPECT_EQ(RunToExit(o, &output), 0);
+  for (const char* flag :
+       {"--listen", "--idle_exit", "--buffer_limit", "--max_connections",
+        "--drain_timeout", "--handoff", "--verbose"}) {
+    EXPECT_THAT(output, HasSubstr(flag));
+  }
+}
+
+}  // namespace
+}  // namespace foobard::testing

@@ -1,0 +1,153 @@
+// tests/integration/daemon/harness.h: what the foobard integration tests
+// share: spawning foobard (directly, as systemd would, or through the real
+// systemd-socket-activate), client sockets with timeouts, a test
+// NOTIFY_SOCKET that collects sd_notify messages and stored fds, and
+// /proc readings.
+//
+// Every wait is on something awaitable (poll on a socket, a pipe or a
+// pidfd) with a deadline, never a sleep.
+//
+//   foobard::testing::Process p = foobard::testing::Process::Spawn(options);
+//   ASSERT_TRUE(p.WaitForOutput("serving", kTimeoutMs)) << p.output();
+//   sdfd::UniqueFd c = foobard::testing::ConnectTo("unix:" + path);
+//   ASSERT_TRUE(c.valid());               // error path: connect failed
+//   EXPECT_EQ(EchoOnce(c.get(), "x"), "x");
+#ifndef TESTS_INTEGRATION_DAEMON_HARNESS_H_
+#define TESTS_INTEGRATION_DAEMON_HARNESS_H_
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "sdfd/unique_fd.h"
+
+namespace foobard::testing {
+
+// kTimeoutMs bounds every single wait; generous for ASan on a busy machine.
+inline constexpr int kTimeoutMs = 20000;
+
+// FoobardPath is the foobard binary from the test's runfiles.
+std::string FoobardPath();
+// ActivatePath is systemd's own activator.
+std::string ActivatePath();
+
+// SocketDir is a fresh directory for unix sockets whose paths fit
+// sockaddr_un: $TEST_TMPDIR when short enough, else a mkdtemp under /tmp.
+std::string SocketDir();
+
+// SpawnOptions says how to start a child.
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  // env adds or replaces variables; LISTEN_*, NOTIFY_SOCKET and WATCHDOG_*
+  // are never inherited from the test's own environment.
+  std::vector<std::pair<std::string, std::string>> env;
+  // pass_fds become fds 3, 4, ... in the child (as systemd passes them).
+  std::vector<int> pass_fds;
+  // set_listen_pid sets LISTEN_PID to the child's own pid.
+  bool set_listen_pid = false;
+  // stdin_fd becomes fd 0 (else /dev/null).
+  int stdin_fd = -1;
+  // nofile, when non-zero, sets RLIMIT_NOFILE soft and hard (ulimit -n).
+  rlim_t nofile = 0;
+};
+
+// Process is a child whose stdout and stderr are collected through a pipe.
+// The destructor SIGKILLs and reaps it if still running.
+class Process {
+ public:
+  static Process Spawn(const SpawnOptions& options);
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&&) = delete;
+  Process(const Process&) = delete;
+  ~Process();
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return !exited_; }
+  // output is everything the child wrote so far.
+  const std::string& output() const { return output_; }
+
+  // WaitForOutput reads output until it contains `needle` (true) or the
+  // child exits or the timeout passes (false).
+  bool WaitForOutput(absl::string_view needle, int timeout_ms);
+  // Wait waits for exit and returns the exit code, 128+signal when killed
+  // by a signal, or -1 on timeout.
+  int Wait(int timeout_ms);
+  void Signal(int signo);
+
+ private:
+  Process() = default;
+  bool Pump(int timeout_ms);  // reads output/reaps once; false on timeout
+  pid_t pid_ = -1;
+  sdfd::UniqueFd output_fd_;
+  sdfd::UniqueFd pidfd_;
+  std::string output_;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+// Activate runs `systemd-socket-activate ACTIVATE_ARGS -- foobard
+// FOOBARD_ARGS` and waits until it listens ("Listening on").
+Process Activate(const std::vector<std::string>& activate_args,
+                 const std::vector<std::string>& foobard_args,
+                 std::vector<std::pair<std::string, std::string>> env = {});
+
+// ConnectTo connects a blocking CLOEXEC client socket to a libsdfd spec
+// ("unix:/p", "unix-seqpacket:/p", "tcp:127.0.0.1:80", "tcp:[::1]:80");
+// invalid on failure.
+sdfd::UniqueFd ConnectTo(const std::string& spec);
+// ConnectNonBlocking starts a non-blocking connect to a unix stream path.
+sdfd::UniqueFd ConnectUnixNonBlocking(const std::string& path);
+
+// SendAll writes all of `data` (MSG_NOSIGNAL), polling up to the timeout.
+bool SendAll(int fd, absl::string_view data, int timeout_ms = kTimeoutMs);
+// RecvExactly reads n bytes, or fewer on EOF, error or timeout.
+std::string RecvExactly(int fd, size_t n, int timeout_ms = kTimeoutMs);
+// RecvUntilEof reads until EOF; *eof says whether EOF was seen.
+std::string RecvUntilEof(int fd, bool* eof, int timeout_ms = kTimeoutMs);
+// EchoOnce sends `data` and returns as many bytes read back.
+std::string EchoOnce(int fd, absl::string_view data);
+// Pattern is n deterministic bytes that differ per seed (all 256 values).
+std::string Pattern(size_t n, uint32_t seed);
+
+// FreePort returns a TCP port on `host` that was free a moment ago.
+uint16_t FreePort(const std::string& host, int family);
+
+// VmRssKb is VmRSS from /proc/PID/status, or -1.
+long VmRssKb(pid_t pid);
+// CpuTicks is utime + stime from /proc/PID/stat, or -1.
+long CpuTicks(pid_t pid);
+
+// NotifySocket is a test NOTIFY_SOCKET: a bound datagram socket that
+// receives sd_notify messages with their SCM_RIGHTS fds.
+class NotifySocket {
+ public:
+  struct Message {
+    std::string text;
+    std::vector<sdfd::UniqueFd> fds;
+  };
+  explicit NotifySocket(const std::string& path);
+  const std::string& path() const { return path_; }
+  // Next returns the next message, or nullopt on timeout.
+  std::optional<Message> Next(int timeout_ms = kTimeoutMs);
+  // WaitFor reads messages until one contains `needle` (each line checked
+  // exactly); every message text read is appended to *seen if given.
+  bool WaitFor(absl::string_view line, int timeout_ms = kTimeoutMs,
+               std::vector<std::string>* seen = nullptr);
+
+ private:
+  std::string path_;
+  sdfd::UniqueFd fd_;
+};
+
+// HasLine says whether a notify message has exactly this line.
+bool HasLine(absl::string_view message, absl::string_view line);
+
+}  // namespace foobard::testing
+
+#endif  // TESTS_INTEGRATION_DAEMON_HARNESS_H_
