@@ -56,6 +56,17 @@ awk -v plotdir="${work}" -F'\t' '
     }
     return ""
   }
+  # paired(ARR, KEY, BKEY): median over repetitions of ARR[KEY,rep] /
+  # ARR[BKEY,rep], each server run set against the baseline run of the same
+  # repetition (seconds apart), which cancels drift in the machine'"'"'s load.
+  function paired(arr, key, bkey,   n, reps, i, list) {
+    n = split(replist[key], reps, " "); list = ""
+    for (i = 1; i <= n; i++)
+      if (((bkey, reps[i]) in arr) && arr[bkey, reps[i]] > 0)
+        list = list " " arr[key, reps[i]] / arr[bkey, reps[i]]
+    return median(list)
+  }
+  function pratio(r) { return (r == "") ? "n/a" : sprintf("%.2f×", r) }
   function ratio(x, base) { return (base > 0 && x != "") ? sprintf("%.2f×", x / base) : "n/a" }
   function num(x) { return (x == "") ? "n/a" : sprintf("%.0f", x) }
   function grouped(x,   s, r) {
@@ -91,6 +102,9 @@ awk -v plotdir="${work}" -F'\t' '
     mib[key] = mib[key] " " kv($5, "mib_per_s")
     p50[key] = p50[key] " " kv($5, "p50_us")
     p99[key] = p99[key] " " kv($5, "p99_us")
+    # Per repetition, for ratios paired with the baseline run next to it.
+    rt[key, $4] = kv($5, "msgs_per_s"); r50[key, $4] = kv($5, "p50_us")
+    r99[key, $4] = kv($5, "p99_us"); replist[key] = replist[key] " " $4
     next
   }
   FILENAME ~ /cold\.tsv$/ {
@@ -114,15 +128,16 @@ awk -v plotdir="${work}" -F'\t' '
     print "### Throughput and latency"
     print ""
     print "Closed-loop round trips (`foobar --bench`): each connection sends a message,"
-    print "waits for its whole echo, checks it and sends the next. Medians of the"
-    print "repetitions; ratios are to the baseline in the same run."
+    print "waits for its whole echo, checks it and sends the next. Figures are"
+    print "medians of the repetitions. Each \"× baseline\" is the median, over the"
+    print "repetitions, of the ratio to the baseline run seconds before in the same"
+    print "repetition, so a busy neighbour slowing one repetition down cancels out."
     print ""
     print "| connections × size | server | msgs/s | × baseline | MiB/s | p50 µs | × baseline | p99 µs | × baseline | runs (failed) |"
     print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for (i = 1; i <= nscenarios; i++) {
       split(scenarios[i], sp, SUBSEP)
       bkey = "baseline" SUBSEP sp[1] SUBSEP sp[2]
-      bt = median(tput[bkey]); b50 = median(p50[bkey]); b99 = median(p99[bkey])
       for (j = 1; j <= nservers; j++) {
         s = servers[j]; key = s SUBSEP sp[1] SUBSEP sp[2]
         size = (sp[2] >= 1024) ? (sp[2] / 1024 " KiB") : (sp[2] " B")
@@ -131,10 +146,11 @@ awk -v plotdir="${work}" -F'\t' '
           continue
         }
         t = median(tput[key]); l50 = median(p50[key]); l99 = median(p99[key])
-        printf "| %s × %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %d (%d) |\n", grouped(sp[1]), size, label(s), grouped(t), ratio(t, bt), median(mib[key]), num(l50), ratio(l50, b50), num(l99), ratio(l99, b99), reps[key], bad[key]
+        pt = paired(rt, key, bkey)
+        printf "| %s × %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %d (%d) |\n", grouped(sp[1]), size, label(s), grouped(t), pratio(pt), median(mib[key]), num(l50), pratio(paired(r50, key, bkey)), num(l99), pratio(paired(r99, key, bkey)), reps[key], bad[key]
         if (sp[2] == 64) printf "%s %s %s\n", sp[1], t, l99 >> (plotdir "/" s ".dat")
-        if (s == "foobard" && sp[1] == 100 && sp[2] == 64) t100 = (bt > 0) ? t / bt : ""
-        if (s == "foobard" && sp[1] == 10 && sp[2] == 65536) tbig = (bt > 0) ? t / bt : ""
+        if (s == "foobard" && sp[1] == 100 && sp[2] == 64) t100 = pt
+        if (s == "foobard" && sp[1] == 10 && sp[2] == 65536) tbig = pt
       }
     }
     print ""
