@@ -12,6 +12,8 @@
 //   --mode=loop  One connection at a time: connect, one round trip, close,
 //                then sleep the next of --gaps_ms (cycling through them while
 //                --stop_file is set and missing; once through them otherwise).
+//                --ready_file is created after any successful round trip
+//                whenever it is missing.
 //
 // It prints one summary line on stdout and exits 0 only if every round trip
 // came back intact, for example:
@@ -357,6 +359,7 @@ int Loop() {
     }
     gaps.push_back(gap);
   }
+  const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   int64_t iterations = 0, failures = 0, last_failure = -1;
   for (size_t g = 0;; ++g) {
     if (stop_file.empty() ? g >= gaps.size() : StopRequested(stop_file)) break;
@@ -366,6 +369,11 @@ int Loop() {
       ++failures;
       last_failure = iterations;
       RecordError(absl::StrFormat("iteration %d: %s", iterations, error));
+    } else if (!ready_file.empty() && access(ready_file.c_str(), F_OK) != 0) {
+      // Re-created after every success once a script removed it, so the
+      // script can wait for "served again" after breaking something.
+      FILE* f = fopen(ready_file.c_str(), "w");
+      if (f != nullptr) fclose(f);
     }
     ++iterations;
     // The pauses are the scenario itself (connecting just before and just
