@@ -1,0 +1,244 @@
+"""Builds a Debian binary package (.deb) from Bazel targets, reproducibly.
+
+Bazel's own `pkg_deb` (`@bazel_tools//tools/build_defs/pkg`) fails on Debian's
+Bazel 4.2.3 (its bundled `six` was stripped), so this is a small rule of our
+own. One action runs `build_deb.sh`, which:
+
+- stages a tree: binaries stripped (`strip --strip-unneeded`, as `dh_strip`
+  does), man pages and the changelog compressed with `gzip -9n`, every other
+  file copied; files 0644, binaries and maintainer scripts 0755;
+- computes `Depends:` from the binaries with `dpkg-shlibdeps`, and
+  `Installed-Size:` as `dpkg-gencontrol` does;
+- writes `DEBIAN/control` and `DEBIAN/md5sums`;
+- sets every mtime to `SOURCE_DATE_EPOCH`, taken from the date of the newest
+  changelog entry, and runs `dpkg-deb --root-owner-group --build` with one
+  compressor thread, so two clean builds give byte-identical packages.
+
+Usage in a BUILD file:
+
+    load(":changelog.bzl", "CHANGELOG")
+    load(":deb.bzl", "deb_package")
+
+    deb_package(
+        name = "foobar_deb",
+        package = "foobar",
+        changelog = CHANGELOG,
+        control = "control.in",
+        binaries = {"//daemon:foobard": "/usr/bin/foobard"},
+        man_pages = {"//daemon:foobard.8": "/usr/share/man/man8/foobard.8.gz"},
+        files = {"copyright": "/usr/share/doc/foobar/copyright"},
+        maintainer_scripts = {"postinst": "postinst"},
+    )
+
+writes `bazel-bin/<package dir>/foobar_<version>_amd64.deb`. Mistakes fail
+the build with a message: a `Package:` in the template that differs from
+`package`, a destination that is not absolute, a changelog entry missing a
+field, or a binary `dpkg-shlibdeps` cannot resolve.
+"""
+
+_CHANGELOG_KEYS = ["version", "distribution", "urgency", "changes", "maintainer", "date"]
+
+def _wrap(text, first, rest, width = 78):
+    """Word-wraps `text` into lines of at most `width` columns.
+
+    Args:
+      text: the paragraph.
+      first: prefix of the first line ("  * " for a changelog bullet).
+      rest: prefix of the following lines.
+      width: the longest line; lintian flags changelog lines over 80.
+
+    Returns:
+      The list of lines.
+    """
+    lines = []
+    line = first
+    for word in text.split(" "):
+        if not word:
+            continue
+        if line.strip() and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = rest
+        line = line + word if line in (first, rest) else line + " " + word
+    lines.append(line)
+    return lines
+
+def _render_changelog(package, entries):
+    """Returns the Debian changelog text (deb-changelog(5)) for `entries`.
+
+    Args:
+      package: the source package name that heads every entry.
+      entries: list of dicts, newest first, each with the keys in
+        _CHANGELOG_KEYS; "changes" is a list of strings, one bullet each,
+        word-wrapped here.
+
+    Returns:
+      The changelog as one string, ending with a newline.
+    """
+    if not entries:
+        fail("changelog: at least one entry is needed; the newest one gives the version")
+    blocks = []
+    for entry in entries:
+        missing = [k for k in _CHANGELOG_KEYS if k not in entry]
+        if missing:
+            fail("changelog entry %r lacks %s" % (entry.get("version", "?"), ", ".join(missing)))
+        lines = ["%s (%s) %s; urgency=%s" % (
+            package,
+            entry["version"],
+            entry["distribution"],
+            entry["urgency"],
+        ), ""]
+        for change in entry["changes"]:
+            lines.extend(_wrap(change, "  * ", "    "))
+        lines.append("")
+        lines.append(" -- %s  %s" % (entry["maintainer"], entry["date"]))
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+def _check_dest(dest, what):
+    if not dest.startswith("/") or dest.endswith("/") or "/../" in dest:
+        fail("%s: destination %r must be an absolute file path" % (what, dest))
+    return dest[1:]
+
+def _deb_package_impl(ctx):
+    version = ctx.attr.version
+    deb = ctx.actions.declare_file("%s_%s_%s.deb" % (ctx.attr.package, version, ctx.attr.architecture))
+
+    changelog = ctx.actions.declare_file(ctx.label.name + ".changelog")
+    ctx.actions.write(changelog, ctx.attr.changelog_text)
+
+    # The manifest tells build_deb.sh what to stage: one "KIND SOURCE DEST"
+    # line per file, where KIND says how (strip, gzip, copy or script).
+    lines = []
+    inputs = [changelog, ctx.file.control]
+    for target, dest in ctx.attr.binaries.items():
+        exe = target[DefaultInfo].files_to_run.executable
+        if exe == None:
+            fail("binaries: %s is not an executable target" % target.label)
+        lines.append("strip %s %s" % (exe.path, _check_dest(dest, "binaries")))
+        inputs.append(exe)
+    for target, dest in ctx.attr.man_pages.items():
+        if not dest.endswith(".gz"):
+            fail("man_pages: destination %r must end in .gz (pages are gzipped)" % dest)
+        for f in target.files.to_list():
+            lines.append("gzip %s %s" % (f.path, _check_dest(dest, "man_pages")))
+            inputs.append(f)
+    for target, dest in ctx.attr.files.items():
+        for f in target.files.to_list():
+            lines.append("copy %s %s" % (f.path, _check_dest(dest, "files")))
+            inputs.append(f)
+    lines.append("gzip %s usr/share/doc/%s/changelog.Debian.gz" % (changelog.path, ctx.attr.package))
+    for target, name in ctx.attr.maintainer_scripts.items():
+        if name not in ["preinst", "postinst", "prerm", "postrm"]:
+            fail("maintainer_scripts: %r is not a maintainer script name" % name)
+        for f in target.files.to_list():
+            lines.append("script %s DEBIAN/%s" % (f.path, name))
+            inputs.append(f)
+    for line in lines:
+        if len(line.split(" ")) != 3:
+            fail("paths with spaces are not supported: %r" % line)
+
+    manifest = ctx.actions.declare_file(ctx.label.name + ".manifest")
+    ctx.actions.write(manifest, "\n".join(lines) + "\n")
+    inputs.append(manifest)
+
+    ctx.actions.run(
+        executable = ctx.executable._build_deb,
+        arguments = [
+            ctx.attr.package,
+            version,
+            ctx.attr.architecture,
+            ctx.attr.date,
+            ctx.file.control.path,
+            manifest.path,
+            deb.path,
+        ],
+        inputs = inputs,
+        outputs = [deb],
+        mnemonic = "DebPackage",
+        progress_message = "Building Debian package %s" % deb.short_path,
+        # The action reads the host's dpkg database (dpkg-shlibdeps), which
+        # Bazel cannot see as an input; never reuse a result across machines.
+        execution_requirements = {"no-remote": "1"},
+    )
+    return [DefaultInfo(
+        files = depset([deb]),
+        runfiles = ctx.runfiles(files = [deb]),
+    )]
+
+_deb_package = rule(
+    implementation = _deb_package_impl,
+    doc = "Builds a reproducible .deb; use the deb_package macro, which renders the changelog.",
+    attrs = {
+        "architecture": attr.string(
+            default = "amd64",
+            doc = "Debian architecture of the binaries; part of the output file name.",
+        ),
+        "binaries": attr.label_keyed_string_dict(
+            cfg = "target",
+            doc = "Executable targets to their absolute install paths. Stripped, mode 0755, and the input of dpkg-shlibdeps for Depends:.",
+        ),
+        "changelog_text": attr.string(
+            mandatory = True,
+            doc = "The Debian changelog, installed gzipped as /usr/share/doc/<package>/changelog.Debian.gz.",
+        ),
+        "control": attr.label(
+            allow_single_file = True,
+            mandatory = True,
+            doc = "DEBIAN/control without the computed fields (Version, Architecture, Installed-Size, Depends), which are added. Its Package: must equal package.",
+        ),
+        "date": attr.string(
+            mandatory = True,
+            doc = "RFC 2822 date of the newest changelog entry; becomes SOURCE_DATE_EPOCH and every file's mtime.",
+        ),
+        "files": attr.label_keyed_string_dict(
+            allow_files = True,
+            doc = "Plain files to their absolute install paths, mode 0644.",
+        ),
+        "maintainer_scripts": attr.label_keyed_string_dict(
+            allow_files = True,
+            doc = "Scripts to their DEBIAN/ names: preinst, postinst, prerm or postrm. Mode 0755.",
+        ),
+        "man_pages": attr.label_keyed_string_dict(
+            allow_files = True,
+            doc = "Man page sources to their absolute install paths ending in .gz; compressed with gzip -9n.",
+        ),
+        "package": attr.string(
+            mandatory = True,
+            doc = "Binary package name; the output is <package>_<version>_<architecture>.deb.",
+        ),
+        "version": attr.string(
+            mandatory = True,
+            doc = "Debian version (upstream-revision); part of the output file name.",
+        ),
+        "_build_deb": attr.label(
+            default = Label("//packaging:build_deb"),
+            executable = True,
+            cfg = "exec",
+            doc = "The script that stages the tree and runs dpkg-deb.",
+        ),
+    },
+)
+
+def deb_package(name, package, changelog, **kwargs):
+    """Builds `<package>_<version>_<architecture>.deb`.
+
+    The version and the reproducibility date both come from the newest entry of
+    `changelog`, so the changelog is the one place a release is recorded.
+
+    Args:
+      name: target name.
+      package: binary package name.
+      changelog: list of dicts, newest first, with keys version, distribution,
+        urgency, changes (list of strings), maintainer ("Name <mail>") and
+        date (RFC 2822, as `date -R` prints it).
+      **kwargs: the other attributes of the rule: control, binaries,
+        man_pages, files, maintainer_scripts, architecture, visibility, tags.
+    """
+    _deb_package(
+        name = name,
+        package = package,
+        changelog_text = _render_changelog(package, changelog),
+        version = changelog[0]["version"],
+        date = changelog[0]["date"],
+        **kwargs
+    )
