@@ -188,14 +188,18 @@ expect "connection refused" 1 "foobar: cannot connect to $DIR/refused.sk: Connec
 # Permission denied: a 0660 socket of group daemon, and a client running as
 # nobody:nogroup with no supplementary groups. The binary is copied out of
 # the runfiles, which live under /root where nobody may not go.
-start_bg perm ready "$FAKE_SERVER" bind "$DIR/perm.sk"
-chgrp daemon "$DIR/perm.sk"
-chmod 0660 "$DIR/perm.sk"
-install -m 0755 "$FOOBAR" "$DIR/foobar"
-run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-  "$DIR/foobar" --connect="$DIR/perm.sk" --message=x
-# shellcheck disable=SC2016  # $USER is printed literally, for the user's shell
-expect "permission denied names the group" 1 "foobar: cannot connect to $DIR/perm.sk: Permission denied (the socket belongs to group daemon; try: sudo adduser \$USER daemon, then log in again)"
+if ((EUID == 0)); then
+  start_bg perm ready "$FAKE_SERVER" bind "$DIR/perm.sk"
+  chgrp daemon "$DIR/perm.sk"
+  chmod 0660 "$DIR/perm.sk"
+  install -m 0755 "$FOOBAR" "$DIR/foobar"
+  run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$DIR/foobar" --connect="$DIR/perm.sk" --message=x
+  expect "permission denied names the group" 1 "foobar: cannot connect to $DIR/perm.sk: Permission denied (the socket belongs to group daemon; try: sudo adduser \$USER daemon, then log in again)"
+else
+  fail "permission denied names the group" \
+    "this check must run as root, to run foobar as nobody with setpriv"
+fi
 
 start_bg reset ready "$FAKE_SERVER" reset "$DIR/reset.sk"
 run "$FOOBAR" --connect="$DIR/reset.sk" --message=x
