@@ -1,0 +1,167 @@
+// libFuzzer target: sdfd's LISTEN_* and WATCHDOG_* handling against
+// libsystemd's, in the same process, on the same environment.
+//
+// Input layout: byte 0 holds flags, the rest is split on NUL (a value cannot
+// contain NUL anyway) into LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES,
+// WATCHDOG_USEC and WATCHDOG_PID. A flag bit per variable says whether it is
+// set at all; two more bits prefix LISTEN_PID / WATCHDOG_PID with our own pid,
+// so the fuzzer reaches the "for us" paths (and "<pid>x"-style garbage).
+//
+// Both libraries run for real with unset_environment off: sdfd::ListenFds()
+// and sd_listen_fds_with_names(), sdfd::WatchdogInterval() and
+// sd_watchdog_enabled(). The only fds they touch are 3.., where the fuzzer
+// keeps its own /dev/null descriptors (opened at start-up in every free slot
+// from 3 to 10), so counts 1..8 succeed and the names are compared; larger
+// counts reach a closed fd and must fail the same way (EBADF). Both only set
+// FD_CLOEXEC; the fds sdfd returns are released, never closed. Any
+// difference aborts, which libFuzzer reports as a crash with the input.
+#include <fcntl.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "sdfd/internal/errno_status.h"
+#include "sdfd/listen_fds.h"
+#include "sdfd/watchdog.h"
+
+namespace {
+
+constexpr int kOwnFdsEnd = 11;  // fds 3..10 are kept open
+
+enum Flag : uint8_t {
+  kListenPidSet = 1 << 0,
+  kListenFdsSet = 1 << 1,
+  kListenFdnamesSet = 1 << 2,
+  kWatchdogUsecSet = 1 << 3,
+  kWatchdogPidSet = 1 << 4,
+  kListenPidOwnPrefix = 1 << 5,
+  kWatchdogPidOwnPrefix = 1 << 6,
+};
+
+// SetOrUnset sets or removes one variable. It uses putenv() on storage of
+// its own, because glibc's setenv() never frees replaced values, and a long
+// fuzzing run would grow without bound.
+void SetOrUnset(const char* name, bool set, const std::string& value) {
+  static std::map<std::string, std::string>* storage =
+      new std::map<std::string, std::string>();
+  // Removed first, so the environment never points at a reused buffer.
+  unsetenv(name);
+  if (!set) return;
+  std::string& entry = (*storage)[name];
+  entry = absl::StrCat(name, "=", value);
+  putenv(entry.data());
+}
+
+std::string SdfdListen() {
+  sdfd::ListenFdsOptions options;
+  options.unset_environment = false;
+  absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds(options);
+  if (!fds.ok()) {
+    return absl::StrCat(sdfd::internal::NegativeErrnoOf(fds.status()));
+  }
+  // libsystemd returns 0 and no names when not activated.
+  if (fds->empty()) return "0";
+  std::vector<std::string> names;
+  for (sdfd::ListenFd& fd : *fds) {
+    names.push_back(fd.name);
+    // The fuzzer owns these descriptors; ListenFds must not close them.
+    (void)fd.fd.release();
+  }
+  return absl::StrCat(fds->size(), " [", absl::StrJoin(names, "|"), "]");
+}
+
+std::string LibsystemdListen() {
+  char** names = nullptr;
+  int r = sd_listen_fds_with_names(0, &names);
+  if (r <= 0) return absl::StrCat(r);
+  std::vector<std::string> list;
+  for (char** name = names; name != nullptr && *name != nullptr; ++name) {
+    list.push_back(*name);
+    free(*name);
+  }
+  free(names);
+  return absl::StrCat(r, " [", absl::StrJoin(list, "|"), "]");
+}
+
+std::string SdfdWatchdog() {
+  absl::StatusOr<absl::Duration> d = sdfd::WatchdogInterval(false);
+  if (!d.ok()) return absl::StrCat(sdfd::internal::NegativeErrnoOf(d.status()));
+  if (*d == absl::ZeroDuration()) return "0";
+  const int64_t seconds = absl::ToInt64Seconds(*d);
+  const uint64_t usec = static_cast<uint64_t>(seconds) * 1000000 +
+                        static_cast<uint64_t>(absl::ToInt64Microseconds(
+                            *d - absl::Seconds(seconds)));
+  return absl::StrCat("1 ", usec);
+}
+
+std::string LibsystemdWatchdog() {
+  uint64_t usec = 0;
+  int r = sd_watchdog_enabled(0, &usec);
+  return r > 0 ? absl::StrCat("1 ", usec) : absl::StrCat(r);
+}
+
+void Check(const char* what, const std::string& ours, const std::string& theirs,
+           const std::vector<std::string>& values) {
+  if (ours == theirs) return;
+  fprintf(stderr, "MISMATCH in %s: sdfd=%s libsystemd=%s\n", what, ours.c_str(),
+          theirs.c_str());
+  for (const std::string& v : values) {
+    fprintf(stderr, "  value: \"%s\"\n", absl::CHexEscape(v).c_str());
+  }
+  abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Fill every free slot 3..10 with /dev/null; slots already open belong to
+  // someone else and are left alone.
+  for (int fd = 3; fd < kOwnFdsEnd; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) continue;
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0) abort();
+    if (null_fd != fd) {
+      if (dup2(null_fd, fd) < 0) abort();
+      close(null_fd);
+    }
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t flags = data[0];
+  std::vector<std::string> values(5);
+  size_t field = 0;
+  for (size_t i = 1; i < size && field < values.size(); ++i) {
+    if (data[i] == 0) {
+      ++field;
+    } else {
+      values[field].push_back(static_cast<char>(data[i]));
+    }
+  }
+  const std::string pid = absl::StrCat(getpid());
+  if (flags & kListenPidOwnPrefix) values[0] = pid + values[0];
+  if (flags & kWatchdogPidOwnPrefix) values[4] = pid + values[4];
+
+  SetOrUnset("LISTEN_PID", flags & kListenPidSet, values[0]);
+  SetOrUnset("LISTEN_FDS", flags & kListenFdsSet, values[1]);
+  SetOrUnset("LISTEN_FDNAMES", flags & kListenFdnamesSet, values[2]);
+  SetOrUnset("WATCHDOG_USEC", flags & kWatchdogUsecSet, values[3]);
+  SetOrUnset("WATCHDOG_PID", flags & kWatchdogPidSet, values[4]);
+
+  Check("listen", SdfdListen(), LibsystemdListen(), values);
+  Check("watchdog", SdfdWatchdog(), LibsystemdWatchdog(), values);
+  return 0;
+}
