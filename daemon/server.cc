@@ -91,6 +91,9 @@ struct Server::Connection : Source {
   uint32_t events = 0;  // 0: not in the epoll set
   bool seqpacket = false;
   bool read_eof = false;
+  // lingering: stopping, everything echoed and FIN sent; input is read and
+  // discarded until the client closes (see StartLinger).
+  bool lingering = false;
   PendingBuffer pending;
   Connection* prev = nullptr;
   Connection* next = nullptr;
@@ -260,7 +263,7 @@ void Server::UpdateInterest(Connection* c) {
   // one message, so its boundaries survive.
   const bool room = c->seqpacket ? c->pending.empty()
                                  : c->pending.size() < options_.buffer_limit;
-  if (!stopping_ && !c->read_eof && room) want |= EPOLLIN;
+  if (c->lingering || (!stopping_ && !c->read_eof && room)) want |= EPOLLIN;
   if (want == c->events) return;
   epoll_event ev{};
   ev.events = want;
@@ -400,6 +403,13 @@ void Server::OnDatagram(Datagram* d) {
 }
 
 bool Server::ReadSome(Connection* c) {
+  if (c->lingering) {
+    // Discard: foobard is stopping and will echo nothing more.
+    const ssize_t r = ::recv(c->fd.get(), g_buffer, kBufferSize, 0);
+    if (r > 0 || (r < 0 && WouldBlock(errno))) return true;
+    CloseConnection(c, r == 0 ? "closed by client after stop" : "reset");
+    return false;
+  }
   size_t room = kBufferSize;
   if (!c->seqpacket) {
     room = std::min(room, options_.buffer_limit - c->pending.size());
@@ -455,11 +465,25 @@ bool Server::Flush(Connection* c) {
     bytes_echoed_ += static_cast<size_t>(w);
     c->pending.Consume(static_cast<size_t>(w));
   }
-  if (c->pending.empty() && (c->read_eof || (stopping_ && !options_.handoff))) {
-    CloseConnection(c, c->read_eof ? "echoed all, closed" : "drained");
+  if (c->pending.empty() && c->read_eof) {
+    CloseConnection(c, "echoed all, closed");
     return false;
   }
+  if (c->pending.empty() && stopping_ && !options_.handoff) StartLinger(c);
   return true;
+}
+
+void Server::StartLinger(Connection* c) {
+  // A lingering close, as web servers do: closing a socket whose receive
+  // queue still holds client bytes makes the kernel reset the connection,
+  // and a TCP reset can destroy echoed bytes still in flight to the client.
+  // So once everything is echoed: send FIN (the client reads EOF after the
+  // last byte), discard what the client still sends, and close when it
+  // closes or --drain_timeout ends.
+  if (c->lingering) return;
+  c->lingering = true;
+  (void)::shutdown(c->fd.get(), SHUT_WR);  // a failure means it is gone
+  UpdateInterest(c);
 }
 
 void Server::OnConnection(Connection* c, uint32_t events) {
@@ -497,10 +521,10 @@ void Server::BeginStop() {
   size_t draining = 0;
   for (Connection* c = connections_head_; c != nullptr;) {
     Connection* next = c->next;
+    if (!c->pending.empty()) ++draining;
     if (c->pending.empty() && !options_.handoff) {
-      CloseConnection(c, "stopping");
+      StartLinger(c);
     } else {
-      if (!c->pending.empty()) ++draining;
       UpdateInterest(c);  // stops reading; keeps writing what is pending
     }
     c = next;
@@ -595,14 +619,21 @@ int Server::Run() {
     }
     MaybeSendStatus(now, /*force=*/false);
     if (stopping_) {
-      bool pending = false;
-      for (Connection* c = connections_head_; c != nullptr; c = c->next) {
-        if (!c->pending.empty()) {
-          pending = true;
-          break;
+      // Done when nothing is left to deliver: with --handoff when no
+      // connection has unsent bytes (the rest go to the fd store), else
+      // when every client has closed after its lingering close.
+      bool busy = false;
+      if (options_.handoff) {
+        for (Connection* c = connections_head_; c != nullptr; c = c->next) {
+          if (!c->pending.empty()) {
+            busy = true;
+            break;
+          }
         }
+      } else {
+        busy = connection_count_ > 0;
       }
-      if (!pending || now >= drain_deadline_) {
+      if (!busy || now >= drain_deadline_) {
         FinishStop();
         exit_reason = "stopped by signal";
         break;

@@ -102,6 +102,7 @@ class Server {
   bool ReadSome(Connection* c);  // false when c was closed
   bool Flush(Connection* c);     // false when c was closed
   void UpdateInterest(Connection* c);
+  void StartLinger(Connection* c);
   void CloseConnection(Connection* c, absl::string_view why);
   void UpdateListeners();
   void BeginStop();

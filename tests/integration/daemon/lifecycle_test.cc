@@ -1,0 +1,301 @@
+// tests/integration/daemon/lifecycle_test.cc: foobard's life with a service
+// manager: sd_notify states on a test NOTIFY_SOCKET, SIGTERM in the middle
+// of traffic, idle exit with re-activation, and the fd store handoff that
+// keeps clients connected across a restart.
+//
+// Where systemd itself would start foobard again (re-activation, restart
+// with stored fds), the test plays systemd's part: it holds the listening
+// socket and the stored fds and execs foobard with LISTEN_FDS, exactly as
+// systemd does (systemd-socket-activate runs the program only once).
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sdfd/socket_spec.h"
+#include "tests/integration/daemon/harness.h"
+
+namespace foobard::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+sdfd::UniqueFd ListenOn(const std::string& spec) {
+  absl::StatusOr<sdfd::SocketSpec> parsed = sdfd::ParseSocketSpec(spec);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*parsed, 4096);
+  EXPECT_TRUE(fd.ok()) << fd.status();
+  return fd.ok() ? *std::move(fd) : sdfd::UniqueFd();
+}
+
+// WaitReading waits for `p` to exit while reading (and dropping) its
+// sd_notify messages, as systemd does: an unread notify socket fills after
+// a few datagrams (net.unix.max_dgram_qlen) and would block the sender.
+int WaitReading(Process& p, NotifySocket& notify) {
+  for (int i = 0; i < kTimeoutMs / 20; ++i) {
+    (void)notify.Next(10);  // any message, or none: just keep it drained
+    const int code = p.Wait(10);
+    if (code != -1) return code;
+  }
+  return -1;
+}
+
+TEST(Lifecycle, NotifiesReadyStatusWatchdogAndStopping) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  Process p =
+      Activate({"-l", dir + "/w.sk", "-E", "NOTIFY_SOCKET=" + notify.path(),
+                "-E", "WATCHDOG_USEC=200000"},
+               {});
+  sdfd::UniqueFd c = ConnectTo("unix:" + dir + "/w.sk");
+  ASSERT_TRUE(c.valid());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(notify.WaitFor("READY=1", kTimeoutMs, &seen)) << p.output();
+  EXPECT_THAT(seen.back(), MatchesRegex("READY=1\nSTATUS=[0-9]+ connections, "
+                                        "[0-9]+ accepted, [0-9]+ bytes "
+                                        "echoed"));
+  EXPECT_EQ(EchoOnce(c.get(), "hello"), "hello");
+  // Pinged from the loop at half of WATCHDOG_USEC (100 ms), several times.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(notify.WaitFor("WATCHDOG=1", kTimeoutMs, &seen));
+  }
+  ASSERT_TRUE(notify.WaitFor("STATUS=1 connections, 1 accepted, 5 bytes echoed",
+                             kTimeoutMs, &seen))
+      << absl::StrJoin(seen, " | ");
+  p.Signal(SIGTERM);
+  ASSERT_TRUE(notify.WaitFor("STOPPING=1", kTimeoutMs, &seen));
+  c.reset();  // foobard waits for the client to close after its FIN
+  EXPECT_EQ(WaitReading(p, notify), 0) << p.output();
+}
+
+// FillUntilStalled sends from `data` without reading until foobard stops
+// reading this client (backpressure); returns the bytes sent.
+size_t FillUntilStalled(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    pollfd pfd{fd, POLLOUT, 0};
+    if (::poll(&pfd, 1, 300) == 0) break;
+  }
+  return sent;
+}
+
+TEST(Lifecycle, SigtermDuringTrafficDeliversPendingBytesAndExitsZero) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  Process p = Activate(
+      {"-l", dir + "/t.sk", "-E", "NOTIFY_SOCKET=" + notify.path()}, {});
+  sdfd::UniqueFd busy = ConnectTo("unix:" + dir + "/t.sk");
+  sdfd::UniqueFd idle = ConnectTo("unix:" + dir + "/t.sk");
+  ASSERT_TRUE(busy.valid() && idle.valid());
+  ASSERT_TRUE(notify.WaitFor("READY=1")) << p.output();
+  EXPECT_EQ(EchoOnce(idle.get(), "idle"), "idle");
+  const std::string data = Pattern(16 << 20, 77);
+  const size_t sent = FillUntilStalled(busy.get(), data);
+  ASSERT_GT(sent, size_t{256} << 10);
+  ASSERT_LT(sent, data.size());
+
+  p.Signal(SIGTERM);
+  ASSERT_TRUE(notify.WaitFor("STOPPING=1")) << p.output();
+  // The idle client gets EOF at once; the busy one first gets every byte
+  // foobard had read from it, then EOF (a clean FIN, not a reset). foobard
+  // exits when both have closed their side.
+  bool eof = false;
+  EXPECT_EQ(RecvUntilEof(idle.get(), &eof), "");
+  EXPECT_TRUE(eof);
+  idle.reset();
+  const std::string got = RecvUntilEof(busy.get(), &eof);
+  EXPECT_TRUE(eof) << std::strerror(errno);
+  busy.reset();
+  EXPECT_EQ(WaitReading(p, notify), 0) << p.output();
+  EXPECT_GE(got.size(), size_t{256} << 10) << "pending bytes were lost";
+  EXPECT_LE(got.size(), sent);
+  EXPECT_TRUE(got == data.substr(0, got.size())) << "echo is not a prefix";
+  EXPECT_THAT(p.output(), HasSubstr("<6>received SIGTERM"));
+}
+
+// Idle exit must never lose a client: the listening socket stays with the
+// "service manager" (this test), which starts foobard again whenever a
+// client waits, as systemd does. Clients connect in a tight loop with
+// irregular pauses so that idle exits land at every possible moment.
+TEST(Lifecycle, IdleExitAndReactivationLoseNoClient) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/idle.sk";
+  sdfd::UniqueFd listener = ListenOn("unix:" + path);
+  ASSERT_TRUE(listener.valid());
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> starts{0};
+  std::atomic<int> bad_exits{0};
+  std::string last_output;
+  std::thread manager([&] {
+    while (!stop.load()) {
+      pollfd pfd{listener.get(), POLLIN, 0};
+      if (::poll(&pfd, 1, 20) <= 0) continue;
+      SpawnOptions o;
+      o.argv = {FoobardPath(), "--idle_exit=10ms"};
+      o.pass_fds = {listener.get()};
+      o.set_listen_pid = true;
+      o.env = {{"LISTEN_FDS", "1"}, {"LISTEN_FDNAMES", "foobar.socket"}};
+      Process p = Process::Spawn(o);
+      ++starts;
+      const int code = p.Wait(kTimeoutMs);
+      if (code != 0) {
+        ++bad_exits;
+        last_output = p.output();
+      }
+    }
+  });
+
+  std::atomic<int> failures{0};
+  std::atomic<int> served{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 2; ++t) {
+    clients.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 300; ++i) {
+        sdfd::UniqueFd c = ConnectTo("unix:" + path);
+        const std::string m = Pattern(64, t * 1000 + i);
+        if (!c.valid() || EchoOnce(c.get(), m) != m) {
+          ++failures;
+          continue;
+        }
+        ++served;
+        c.reset();
+        // Deliberate idleness around the 10 ms idle timeout, so exits
+        // race with the next connect.
+        ::poll(nullptr, 0, static_cast<int>(rng() % 30));
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  stop = true;
+  manager.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(served.load(), 600);
+  EXPECT_GE(starts.load(), 5) << "too few idle exits to prove anything";
+  RecordProperty("activations", starts.load());
+  EXPECT_EQ(bad_exits.load(), 0) << last_output;
+}
+
+TEST(Lifecycle, HandoffKeepsClientsAndUnsentBytesAcrossRestart) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/ho.sk";
+  sdfd::UniqueFd listener = ListenOn("unix:" + path);
+  ASSERT_TRUE(listener.valid());
+  NotifySocket notify(dir + "/notify");
+
+  SpawnOptions first;
+  first.argv = {FoobardPath(), "--handoff", "--drain_timeout=300ms"};
+  first.pass_fds = {listener.get()};
+  first.set_listen_pid = true;
+  first.env = {{"LISTEN_FDS", "1"},
+               {"LISTEN_FDNAMES", "foobar.socket"},
+               {"NOTIFY_SOCKET", notify.path()}};
+  Process a = Process::Spawn(first);
+  ASSERT_TRUE(notify.WaitFor("READY=1")) << a.output();
+
+  sdfd::UniqueFd busy = ConnectTo("unix:" + path);
+  sdfd::UniqueFd quiet = ConnectTo("unix:" + path);
+  ASSERT_TRUE(busy.valid() && quiet.valid());
+  EXPECT_EQ(EchoOnce(busy.get(), "before"), "before");
+  EXPECT_EQ(EchoOnce(quiet.get(), "quiet"), "quiet");
+  // The busy client does not read, so foobard holds unsent bytes for it
+  // when the drain timeout runs out: they must travel in a memfd.
+  const std::string data = Pattern(8 << 20, 5);
+  const size_t sent = FillUntilStalled(busy.get(), data);
+  ASSERT_GT(sent, size_t{256} << 10);
+
+  a.Signal(SIGTERM);
+  std::map<std::string, sdfd::UniqueFd> stored;  // what systemd's store holds
+  std::vector<std::string> seen;
+  while (a.running() || stored.size() < 3) {
+    std::optional<NotifySocket::Message> m = notify.Next(kTimeoutMs);
+    ASSERT_TRUE(m.has_value()) << a.output();
+    seen.push_back(m->text);
+    if (HasLine(m->text, "FDSTORE=1")) {
+      ASSERT_EQ(m->fds.size(), 1u) << m->text;
+      const size_t at = m->text.find("FDNAME=");
+      ASSERT_NE(at, std::string::npos);
+      stored[m->text.substr(at + 7)] = std::move(m->fds[0]);
+    }
+    if (stored.size() == 3) break;
+  }
+  EXPECT_EQ(WaitReading(a, notify), 0) << a.output();
+  EXPECT_THAT(seen, ::testing::Contains("STOPPING=1"));
+  ASSERT_EQ(stored.size(), 3u) << absl::StrJoin(seen, " | ");
+  std::vector<std::string> names;
+  int data_names = 0;
+  for (const auto& [name, fd] : stored) {
+    names.push_back(name);
+    EXPECT_THAT(name, MatchesRegex("conn(-data)?\\.[0-9]+\\.[0-9]+"));
+    if (absl::StartsWith(name, "conn-data.")) ++data_names;
+  }
+  EXPECT_EQ(data_names, 1) << "the busy client's unsent bytes";
+
+  // "systemd" restarts the service: the socket first, then the store.
+  SpawnOptions second;
+  second.argv = {FoobardPath()};
+  second.pass_fds = {listener.get()};
+  std::vector<std::string> fdnames = {"foobar.socket"};
+  for (const auto& [name, fd] : stored) {
+    second.pass_fds.push_back(fd.get());
+    fdnames.push_back(name);
+  }
+  second.set_listen_pid = true;
+  second.env = {{"LISTEN_FDS", std::to_string(second.pass_fds.size())},
+                {"LISTEN_FDNAMES", absl::StrJoin(fdnames, ":")},
+                {"NOTIFY_SOCKET", notify.path()}};
+  Process b = Process::Spawn(second);
+  std::vector<std::string> removed;
+  seen.clear();
+  ASSERT_TRUE(notify.WaitFor("READY=1", kTimeoutMs, &seen)) << b.output();
+  for (const std::string& m : seen) {
+    if (HasLine(m, "FDSTOREREMOVE=1"))
+      removed.push_back(m.substr(m.find("FDNAME=") + 7));
+  }
+  EXPECT_THAT(removed, ::testing::UnorderedElementsAreArray(names));
+  // The store's copies are closed now, as systemd would after removal.
+  stored.clear();
+
+  // Every byte the busy client sent comes back, in order, then it goes on.
+  const std::string got = RecvExactly(busy.get(), sent);
+  EXPECT_EQ(got.size(), sent) << b.output();
+  EXPECT_TRUE(got == data.substr(0, sent)) << "bytes lost or reordered";
+  EXPECT_EQ(EchoOnce(busy.get(), "after"), "after");
+  EXPECT_EQ(EchoOnce(quiet.get(), "still here"), "still here");
+  sdfd::UniqueFd fresh = ConnectTo("unix:" + path);
+  ASSERT_TRUE(fresh.valid());
+  EXPECT_EQ(EchoOnce(fresh.get(), "new"), "new");
+  EXPECT_TRUE(b.WaitForOutput("2 handed-off connections", kTimeoutMs))
+      << b.output();
+  b.Signal(SIGTERM);
+  busy.reset();
+  quiet.reset();
+  fresh.reset();
+  EXPECT_EQ(WaitReading(b, notify), 0) << b.output();
+}
+
+}  // namespace
+}  // namespace foobard::testing

@@ -1,0 +1,248 @@
+// tests/integration/daemon/load_test.cc: foobard under load and abuse:
+// many concurrent clients, a client that never reads, half-close, and fd
+// exhaustion (EMFILE). All through the real systemd-socket-activate.
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/daemon/harness.h"
+
+namespace foobard::testing {
+namespace {
+
+void RaiseOwnFdLimit() {
+  rlimit limit;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+  ASSERT_GE(limit.rlim_cur, 2100u) << "the test needs 2,100 fds";
+}
+
+TEST(Load, ThousandConcurrentClientsEachGetTheirOwnBytes) {
+  RaiseOwnFdLimit();
+  const std::string path = SocketDir() + "/k.sk";
+  Process p = Activate({"-l", path}, {});
+  constexpr int kClients = 1000;
+  std::vector<sdfd::UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(ConnectTo("unix:" + path));
+    ASSERT_TRUE(clients.back().valid()) << "client " << i;
+  }
+  // Every client is connected before any is answered, so all 1,000 are
+  // live at once; each sends its own bytes.
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(SendAll(clients[i].get(), Pattern(2048, i)));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kClients; ++i) {
+      const std::string expected = Pattern(2048, i + round * kClients);
+      ASSERT_EQ(RecvExactly(clients[i].get(), expected.size()), expected)
+          << "client " << i << " round " << round;
+      if (round == 0) {
+        ASSERT_TRUE(SendAll(clients[i].get(), Pattern(2048, i + kClients)));
+      }
+    }
+  }
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+  EXPECT_THAT(p.output(), ::testing::HasSubstr("served 1000 connections"));
+}
+
+// RssLimitKb is the memory bound for the slow-reader test: 16 MiB of RSS,
+// or 16 MiB of growth under AddressSanitizer, whose shadow memory and
+// allocator make the absolute figure meaningless.
+bool WithinRssLimit(long baseline_kb, long now_kb) {
+#if defined(__SANITIZE_ADDRESS__)
+  return now_kb - baseline_kb < 16 * 1024;
+#else
+  (void)baseline_kb;
+  return now_kb < 16 * 1024;
+#endif
+}
+
+TEST(Load, ClientThatNeverReadsIsBoundedAndOthersKeepGoing) {
+  const std::string path = SocketDir() + "/r.sk";
+  Process p = Activate({"-l", path}, {});
+  sdfd::UniqueFd hog = ConnectTo("unix:" + path);
+  ASSERT_TRUE(hog.valid());
+  sdfd::UniqueFd other = ConnectTo("unix:" + path);
+  ASSERT_TRUE(other.valid());
+  EXPECT_EQ(EchoOnce(other.get(), "warm-up"), "warm-up");
+  const long baseline_kb = VmRssKb(p.pid());
+  ASSERT_GT(baseline_kb, 0);
+
+  // Phase 1: the hog sends without reading until foobard stops reading it
+  // (the socket stays unwritable for a while); memory stays bounded and the
+  // other client keeps getting echoes.
+  constexpr size_t kTotal = 64 << 20;
+  const std::string chunk = Pattern(1 << 20, 99);
+  size_t sent = 0;
+  long peak_kb = baseline_kb;
+  while (sent < kTotal) {
+    const size_t off = sent % chunk.size();
+    const ssize_t n = ::send(hog.get(), chunk.data() + off, chunk.size() - off,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    ASSERT_TRUE(n < 0 && errno == EAGAIN) << std::strerror(errno);
+    pollfd pfd{hog.get(), POLLOUT, 0};
+    if (::poll(&pfd, 1, 500) == 0) break;  // foobard stopped reading the hog
+  }
+  ASSERT_LT(sent, kTotal) << "foobard read 64 MiB from a client that never "
+                             "reads: no backpressure";
+  EXPECT_LT(sent, size_t{8} << 20) << "too much buffered for one client";
+  for (int i = 0; i < 20; ++i) {
+    const std::string m = Pattern(10000, i);
+    ASSERT_EQ(EchoOnce(other.get(), m), m) << "other client starved";
+    peak_kb = std::max(peak_kb, VmRssKb(p.pid()));
+  }
+  EXPECT_TRUE(WithinRssLimit(baseline_kb, peak_kb))
+      << "RSS " << peak_kb << " KiB (baseline " << baseline_kb << " KiB)";
+
+  // Phase 2: the hog sends the rest of its 64 MiB while reading; every byte
+  // comes back in order, and memory stays bounded throughout.
+  std::string received;
+  received.reserve(kTotal);
+  size_t checked = 0;
+  bool mismatch = false;
+  char buf[1 << 16];
+  while (received.size() + checked < kTotal) {
+    pollfd pfd{hog.get(),
+               static_cast<short>(POLLIN | (sent < kTotal ? POLLOUT : 0)), 0};
+    ASSERT_GT(::poll(&pfd, 1, kTimeoutMs), 0) << "stalled at " << sent;
+    if (pfd.revents & POLLOUT) {
+      const size_t off = sent % chunk.size();
+      const size_t want = std::min(chunk.size() - off, kTotal - sent);
+      const ssize_t n = ::send(hog.get(), chunk.data() + off, want,
+                               MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) sent += static_cast<size_t>(n);
+    }
+    if (pfd.revents & POLLIN) {
+      const ssize_t n = ::recv(hog.get(), buf, sizeof(buf), MSG_DONTWAIT);
+      ASSERT_NE(n, 0) << "EOF after " << checked + received.size();
+      if (n > 0) received.append(buf, static_cast<size_t>(n));
+    }
+    // Check and drop whole chunks as they complete to keep the test small.
+    while (received.size() >= chunk.size()) {
+      mismatch = mismatch || received.compare(0, chunk.size(), chunk) != 0;
+      received.erase(0, chunk.size());
+      checked += chunk.size();
+      peak_kb = std::max(peak_kb, VmRssKb(p.pid()));
+    }
+  }
+  EXPECT_FALSE(mismatch) << "echoed bytes differ from those sent";
+  EXPECT_EQ(checked, kTotal);
+  EXPECT_TRUE(WithinRssLimit(baseline_kb, peak_kb))
+      << "RSS " << peak_kb << " KiB (baseline " << baseline_kb << " KiB)";
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+}
+
+TEST(Load, HalfCloseEchoesEverythingThenCloses) {
+  const std::string path = SocketDir() + "/h.sk";
+  Process p = Activate({"-l", path}, {});
+  sdfd::UniqueFd c = ConnectTo("unix:" + path);
+  ASSERT_TRUE(c.valid());
+  const std::string data = Pattern(4 << 20, 4);
+  // The sender half-closes as soon as its last byte is out; the reader
+  // runs concurrently because 4 MiB exceed every buffer on the way.
+  std::thread sender([&] {
+    EXPECT_TRUE(SendAll(c.get(), data));
+    EXPECT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+  });
+  bool eof = false;
+  const std::string got = RecvUntilEof(c.get(), &eof);
+  sender.join();
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+}
+
+TEST(Load, FdExhaustionBacksOffServesExistingClientsAndRecovers) {
+  const std::string path = SocketDir() + "/e.sk";
+  SpawnOptions o;
+  o.argv = {ActivatePath(), "-l", path, FoobardPath()};
+  o.nofile = 16;  // ulimit -n 16: room for about ten clients
+  Process p = Process::Spawn(o);
+  ASSERT_TRUE(p.WaitForOutput("Listening on", kTimeoutMs)) << p.output();
+
+  constexpr int kClients = 30;
+  std::vector<sdfd::UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(ConnectTo("unix:" + path));
+    ASSERT_TRUE(clients.back().valid());
+    ASSERT_TRUE(SendAll(clients.back().get(), absl::StrCat("client-", i, ";")));
+  }
+  ASSERT_TRUE(p.WaitForOutput("accept4: Too many open files; pausing accepts",
+                              kTimeoutMs))
+      << p.output();
+
+  // Collect echoes; while at the limit foobard must rest, not spin.
+  std::vector<bool> done(kClients, false);
+  auto collect = [&](int timeout_ms) {
+    std::vector<pollfd> fds;
+    std::vector<int> index;
+    for (int i = 0; i < kClients; ++i) {
+      if (!done[i]) {
+        fds.push_back({clients[i].get(), POLLIN, 0});
+        index.push_back(i);
+      }
+    }
+    if (fds.empty() || ::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      const int i = index[k];
+      const std::string want = absl::StrCat("client-", i, ";");
+      EXPECT_EQ(RecvExactly(clients[i].get(), want.size()), want);
+      done[i] = true;
+    }
+  };
+  collect(kTimeoutMs);
+  const long ticks_before = CpuTicks(p.pid());
+  // Served clients stay open: foobard is out of fds for one second.
+  for (int i = 0; i < 10; ++i) collect(100);
+  const long ticks = CpuTicks(p.pid()) - ticks_before;
+  const int served_while_full =
+      static_cast<int>(std::count(done.begin(), done.end(), true));
+  EXPECT_GT(served_while_full, 0);
+  EXPECT_LT(served_while_full, kClients) << "the fd limit never bit";
+  EXPECT_LT(ticks, 50) << "foobard spun on EMFILE (" << ticks
+                       << " ticks of CPU in ~1 s)";
+
+  // The served clients still get echoes while others wait.
+  for (int i = 0; i < kClients; ++i) {
+    if (done[i]) {
+      EXPECT_EQ(EchoOnce(clients[i].get(), "again"), "again");
+    }
+  }
+  // Closing them frees fds: every waiting client is then served, none lost.
+  for (int i = 0; i < kClients; ++i) {
+    if (done[i]) clients[i].reset();
+  }
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (std::count(done.begin(), done.end(), true) == kClients) break;
+    collect(kTimeoutMs);
+    for (int i = 0; i < kClients; ++i) {
+      if (done[i]) clients[i].reset();
+    }
+  }
+  EXPECT_EQ(std::count(done.begin(), done.end(), true), kClients);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+}
+
+}  // namespace
+}  // namespace foobard::testing
