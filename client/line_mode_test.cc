@@ -124,6 +124,24 @@ TEST(LineMode, ResetIsReported) {
   EXPECT_EQ(s.output, "");
 }
 
+TEST(LineMode, PromptsBeforeEachLineWhenInteractive) {
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  sdfd::UniqueFd client(pair[0]);
+  TestServer server(sdfd::UniqueFd(pair[1]), TestServer::Behaviour::kEcho);
+  sdfd::UniqueFd in = MemFd("a\n");
+  sdfd::UniqueFd out = MemFd("");
+  sdfd::UniqueFd prompt = MemFd("");
+  absl::Status status = RunLineMode(client.get(), {.target = "/test.sk",
+                                                   .in_fd = in.get(),
+                                                   .out_fd = out.get(),
+                                                   .prompt_fd = prompt.get()});
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(Contents(out.get()), "a\n");
+  // One prompt per line read, and a newline at the end of input (Ctrl-D).
+  EXPECT_EQ(Contents(prompt.get()), "foobar> foobar> \n");
+}
+
 TEST(MessageMode, SendsTextAndNewline) {
   Session s = RunSession(TestServer::Behaviour::kEcho, "ignored\n",
                          absl::Seconds(20), "hello world");
