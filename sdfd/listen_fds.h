@@ -3,13 +3,28 @@
 //
 // The protocol (man 3 sd_listen_fds, man 5 systemd.socket): systemd passes
 // N file descriptors starting at fd 3 (SD_LISTEN_FDS_START) and sets
-//   LISTEN_PID=<pid of the service>   the fds are only for that process;
-//   LISTEN_FDS=<N>                     how many fds;
-//   LISTEN_FDNAMES=<a:b:...>           optional, one name per fd (FileDescriptorName=).
+//   LISTEN_PID=<pid of the service>  the fds are only for that process;
+//   LISTEN_FDS=<N>                    how many fds;
+//   LISTEN_FDNAMES=<a:b:...>          optional, one name per fd
+//                                     (FileDescriptorName=).
 // A missing LISTEN_PID, or one that names another process, means "not
 // activated": an empty result, not an error. Malformed values are errors.
-// This file implements exactly what sd_listen_fds_with_names() does, without
-// linking libsystemd; the differential tests in this folder prove it.
+// This file implements exactly what sd_listen_fds_with_names() of systemd
+// v252 does, without linking libsystemd; sdfd/differential_test.cc and the
+// fuzzer in tests/fuzz prove it on the same inputs. The rules, in order:
+//   * LISTEN_FDNAMES is split on ':' first, keeping empty names; a backslash
+//     takes the next character literally, and a trailing lone backslash is
+//     an error even when the fds are for another process.
+//   * LISTEN_PID is a positive pid_t, LISTEN_FDS an int in
+//     1 .. INT_MAX - 3 (so fd numbers cannot overflow), both parsed with
+//     systemd's rules: leading blanks, "+", 0x/0 (C) and 0b/0o prefixes are
+//     accepted, trailing characters are not.
+//   * Every fd 3 .. 3+N-1 is marked FD_CLOEXEC, which also proves it is open.
+//   * Only then is the name count compared with N.
+//   * The variables are unset afterwards on every path (unless kept).
+// Every error carries the errno libsystemd would return (EINVAL, ERANGE,
+// EBADF) as the status payload "errno" (decimal text), which absl prints as
+// "[errno='22']"; read it with status.GetPayload("errno").
 //
 //   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds();
 //   if (!fds.ok()) {
@@ -51,7 +66,9 @@ struct ListenFdsOptions {
 // vector when the process was not socket-activated. It returns
 // InvalidArgumentError naming the variable when LISTEN_PID, LISTEN_FDS or
 // LISTEN_FDNAMES is malformed (not a number, overflow, name count mismatch),
-// and an error naming the fd when a passed fd is not open.
+// and an error naming the fd when a passed fd is not open. After an error no
+// fd is owned by anyone: like libsystemd, ListenFds leaves them open rather
+// than close descriptors it could not make sense of.
 absl::StatusOr<std::vector<ListenFd>> ListenFds(
     const ListenFdsOptions& options = {});
 

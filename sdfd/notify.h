@@ -11,6 +11,25 @@
 // WATCHDOG=1, WATCHDOG=trigger, EXTEND_TIMEOUT_USEC=, ERRNO=, MAINPID=,
 // FDSTORE=1, FDSTOREREMOVE=1.
 //
+// The rules of sd_pid_notify_with_fds() in systemd v252, kept here:
+//   * NOTIFY_SOCKET must start with '/' or '@' and be at least 2 bytes
+//     (EINVAL otherwise; v252 does not support "vsock:" either); it must fit
+//     sun_path with a NUL (a long path is ENAMETOOLONG, a long abstract name
+//     EINVAL). An abstract address is sent without a trailing NUL.
+//   * One datagram on a fresh SOCK_DGRAM|SOCK_CLOEXEC socket whose send
+//     buffer is raised to 8 MiB (best effort), sent with MSG_NOSIGNAL.
+//   * SCM_CREDENTIALS go along only when the kernel's own would be wrong:
+//     another pid was given, or real and effective uid/gid differ. If the
+//     kernel refuses them (no CAP_SYS_ADMIN), the datagram is sent again
+//     without them.
+//   * With unset_environment, NOTIFY_SOCKET is removed whatever the outcome.
+// sdfd/differential_test.cc captures both libraries' datagrams and compares
+// payload, fds and credentials. Two deliberate differences, both about
+// inputs libsystemd cannot even receive as valid: an empty state is an
+// error (libsystemd rejects only NULL), and more than 253 fds (SCM_MAX_FD)
+// is refused before sending (the kernel would say EINVAL). Errors carry the
+// errno as payload "errno", like sdfd/listen_fds.h.
+//
 // Not running under a service manager (no NOTIFY_SOCKET) is not an error:
 // the functions return false ("nothing sent") and do nothing.
 //

@@ -46,8 +46,10 @@ absl::StatusOr<SocketInfo> InspectSocket(int fd);
 std::string Describe(const SocketInfo& info);
 
 // The predicates below answer exactly as libsystemd's functions of the same
-// name: family/type 0 means "any", listening < 0 means "either". A non-socket
-// answers false; an fd that is not open is an error.
+// name (sdfd/differential_test.cc asks both every combination on every kind
+// of fd): family/type 0 means "any", listening < 0 means "either". A
+// non-socket answers false; an fd that is not open, a negative fd, type or
+// family is an error carrying libsystemd's errno as payload "errno".
 
 // IsSocket is sd_is_socket(fd, family, type, listening).
 absl::StatusOr<bool> IsSocket(int fd, int family, int type, int listening);
@@ -56,7 +58,9 @@ absl::StatusOr<bool> IsSocket(int fd, int family, int type, int listening);
 absl::StatusOr<bool> IsSocketInet(int fd, int family, int type, int listening,
                                   uint16_t port);
 // IsSocketUnix is sd_is_socket_unix(fd, type, listening, path, length):
-// path empty means any; a path starting with '@' is abstract.
+// path empty means any; a path starting with '@' is abstract and matches
+// only that exact name (libsystemd's "unnamed socket" query has no
+// equivalent here).
 absl::StatusOr<bool> IsSocketUnix(int fd, int type, int listening,
                                   const std::string& path);
 

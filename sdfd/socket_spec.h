@@ -7,7 +7,12 @@
 //   unix-dgram:/path      AF_UNIX datagram       (also @name)
 //   tcp:HOST:PORT         TCP, HOST an IPv4 address or [IPv6] (or localhost)
 //   udp:HOST:PORT         UDP, same HOST rules
-// A unix path must fit sockaddr_un (107 bytes).
+// A unix path must fit sockaddr_un (107 bytes). The forms mirror the
+// ListenStream=, ListenSequentialPacket= and ListenDatagram= addresses of
+// man 5 systemd.socket, so a daemon's --listen flag and its .socket unit
+// name the same sockets; abstract names are bound without a trailing NUL,
+// as systemd binds them. TCP/UDP listeners get SO_REUSEADDR so a restart is
+// not blocked by connections in TIME_WAIT.
 //
 // Listen() removes a stale unix socket file before binding, but only when it
 // is a socket nobody is listening on (a connect() attempt is refused); a live
@@ -16,7 +21,7 @@
 //   absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(arg);
 //   if (!spec.ok()) return Usage(spec.status());  // names the spec and why
 //   absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, /*backlog=*/4096);
-//   if (!fd.ok()) return fd.status();  // "bind(unix:/run/x.sk): Address in use"
+//   if (!fd.ok()) return fd.status();  // "bind(unix:/x): Address in use"
 #ifndef SDFD_SOCKET_SPEC_H_
 #define SDFD_SOCKET_SPEC_H_
 
@@ -33,12 +38,12 @@ namespace sdfd {
 
 // SocketSpec is a parsed spec string.
 struct SocketSpec {
-  int family = AF_UNIX;     // AF_UNIX, AF_INET or AF_INET6
-  int type = SOCK_STREAM;   // SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM
-  std::string path;         // AF_UNIX: path, or "@name" for abstract
-  std::string host;         // AF_INET/AF_INET6: numeric address, no brackets
+  int family = AF_UNIX;    // AF_UNIX, AF_INET or AF_INET6
+  int type = SOCK_STREAM;  // SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM
+  std::string path;        // AF_UNIX: path, or "@name" for abstract
+  std::string host;        // AF_INET/AF_INET6: numeric address, no brackets
   uint16_t port = 0;
-  std::string text;         // the spec as written, for messages
+  std::string text;  // the spec as written, for messages
 };
 
 // ParseSocketSpec parses one spec; InvalidArgumentError says what is wrong
