@@ -39,9 +39,12 @@ fi
 # Option groups of the shipped unit, from the most to the least expensive
 # kind of kernel work they ask systemd to do at every start.
 declare -A group=(
-  # Read-only bind mounts over /proc/sys, /sys, /sys/fs/cgroup, module
-  # directories, /dev/kmsg: a mount namespace plus many remounts.
-  [kernel]="ProtectKernelTunables ProtectKernelModules ProtectKernelLogs ProtectControlGroups"
+  # Read-only remounts of /proc/sys, /sys and the other kernel tunables, and
+  # of /sys/fs/cgroup: many mount operations at every start.
+  [tunables]="ProtectKernelTunables ProtectControlGroups"
+  # Module directories and /dev/kmsg made inaccessible, plus their seccomp
+  # filters and capability drops.
+  [modules]="ProtectKernelModules ProtectKernelLogs"
   # The file-system view: read-only /, no /home, private /tmp and /dev,
   # hidden /proc entries; a mount namespace with a private /dev and /tmp.
   [files]="ProtectSystem ProtectHome PrivateTmp PrivateDevices DevicePolicy PrivateMounts ProtectProc ProcSubset"
@@ -55,15 +58,16 @@ declare -A group=(
   [process]="CapabilityBoundingSet AmbientCapabilities NoNewPrivileges RestrictAddressFamilies RestrictNamespaces RestrictRealtime RestrictSUIDSGID LockPersonality MemoryDenyWriteExecute RemoveIPC IPAddressDeny KeyringMode UMask SystemCallArchitectures SystemCallFilter SystemCallErrorNumber ProtectClock"
 )
 # Profile name -> the groups it removes from the shipped unit.
-profiles=(shipped no-kernel no-files no-user no-network no-mounts none)
+profiles=(shipped no-tunables no-kernel no-files no-user no-network no-mounts none)
 declare -A removes=(
   [shipped]=""
-  [no-kernel]="kernel"
+  [no-tunables]="tunables"
+  [no-kernel]="tunables modules"
   [no-files]="files"
   [no-user]="user"
   [no-network]="network"
-  [no-mounts]="kernel files"
-  [none]="kernel files user network process"
+  [no-mounts]="tunables modules files"
+  [none]="tunables modules files user network process"
 )
 
 mkdir -p "${out}/profiles"
@@ -151,7 +155,7 @@ for p in "${profiles[@]}"; do
     }' >>"${out}/sandbox.tsv"
 done
 # The legend of the group names used in sandbox.tsv.
-for g in kernel files user network process; do
+for g in tunables modules files user network process; do
   printf '%s\t%s\n' "${g}" "${group[${g}]}"
 done >"${out}/sandbox_groups.tsv"
 e2e_exec systemd-analyze --version | awk 'NR == 1 { print "container_systemd=" $2 }' \
