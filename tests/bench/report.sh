@@ -286,18 +286,18 @@ for s in baseline foobard socat inetd; do
     baseline) title="baseline (ref\\_echo)" ;;
     foobard) title="foobard" ;;
     socat) title="socat fork" ;;
-    inetd) title="Accept=yes (foobard per connection)" ;;
+    inetd) title="Accept=yes (a foobard per client)" ;;
   esac
   plots+=("${s}:${title}")
 done
 {
-  echo "set terminal pngcairo size 1100,480 font 'sans,10'"
+  echo "set terminal pngcairo size 1000,820 font 'sans,10'"
   echo "set output '${png}'"
-  echo "set multiplot layout 1,2 title 'Echo servers, 64 B closed-loop round trips ($(machine cores) cores, $(machine date))'"
+  echo "set multiplot layout 2,1 title 'Echo servers, 64 B closed-loop round trips ($(machine cores) cores, $(machine date))'"
   echo "set logscale x"
   echo "set xlabel 'concurrent connections'"
   echo "set grid"
-  echo "set key top right"
+  echo "set key below horizontal samplen 2"
   echo "set xrange [0.7:15000]"
   echo "set format y '%.0s%c'"
   echo "set title 'throughput (higher is better)'"
@@ -315,7 +315,7 @@ done
   echo "set logscale y"
   echo "set yrange [*:*]"
   echo "set format y '%.0s%c'"
-  echo "set key top left"
+
   printf 'plot '
   sep=""
   for p in "${plots[@]}"; do
