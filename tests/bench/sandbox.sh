@@ -71,18 +71,7 @@ declare -A removes=(
 )
 
 mkdir -p "${out}/profiles"
-# DynamicUser= without User= names the transient user after the unit,
-# "foobar", which collides with the static "foobar" group the package creates
-# for the socket: systemd then refuses to start the service ("User or group
-# with specified name already exists", status 217/USER). Until the shipped
-# unit names its user, the bench names it (this changes no sandbox option).
-shipped="${out}/profiles/.shipped-as-run.service"
-if grep -q '^DynamicUser=yes' "${unit}" && ! grep -q '^User=' "${unit}"; then
-  echo "sandbox: ${unit} has DynamicUser=yes but no User=; running it with User=foobard" >&2
-  sed 's/^DynamicUser=yes$/DynamicUser=yes\nUser=foobard/' "${unit}" >"${shipped}"
-else
-  cp "${unit}" "${shipped}"
-fi
+shipped="${unit}"
 for p in "${profiles[@]}"; do
   options=""
   for g in ${removes[${p}]}; do options+=" ${group[${g}]}"; done
