@@ -200,6 +200,7 @@ TEST_P(ListenFdsDifferential, SameOutcomeAsLibsystemd) {
       [unset, slots] { return LibsystemdListenOutcome(unset, slots); });
   ASSERT_TRUE(ours.ok()) << ours.status();
   ASSERT_TRUE(theirs.ok()) << theirs.status();
+  RecordProperty("outcome", *ours);  // in the test XML, to show the case
   EXPECT_EQ(*ours, *theirs);
 }
 
@@ -384,10 +385,17 @@ struct NotifyCase {
   // NOTIFY_SOCKET: kReceiver for the test receiver's address, or a value.
   std::optional<std::string> notify_socket;
   bool abstract = false;
+  // Real uid/gid become nobody (65534) while the effective ones stay root,
+  // the set-uid case where libsystemd sends credentials explicitly.
+  bool real_ids_differ = false;
 };
 
 // NotifyResult is what the child reports: r, its pid, env afterwards.
 std::string SendFromChild(bool libsystemd, const NotifyCase& c, pid_t parent) {
+  if (c.real_ids_differ &&
+      (::setresgid(65534, 0, 0) < 0 || ::setresuid(65534, 0, 0) < 0)) {
+    return absl::StrCat("setresuid: ", std::strerror(errno));
+  }
   std::vector<int> fds;
   for (int i = 0; i < c.n_fds; ++i) fds.push_back(3 + i);
   pid_t pid = c.other_pid ? parent : c.own_pid ? ::getpid() : 0;
@@ -450,6 +458,9 @@ class NotifyDifferential : public ::testing::TestWithParam<NotifyCase> {};
 
 TEST_P(NotifyDifferential, SameDatagramAsLibsystemd) {
   NotifyCase c = GetParam();
+  if (c.real_ids_differ && ::geteuid() != 0) {
+    GTEST_SKIP() << "changing the real uid needs root";
+  }
   Receiver receiver(c.abstract);
   ASSERT_TRUE(receiver.ok());
   const std::string address = receiver.address();
@@ -471,6 +482,8 @@ TEST_P(NotifyDifferential, SameDatagramAsLibsystemd) {
     ASSERT_TRUE(report.ok()) << report.status();
     observed.push_back(Observe(receiver, *report));
   }
+  // Kept in the test's XML, to show what was compared.
+  RecordProperty("observed", observed[0]);
   EXPECT_EQ(observed[0], observed[1]) << "sdfd first, libsystemd second";
 }
 
@@ -480,7 +493,7 @@ std::vector<NotifyCase> NotifyCases() {
   add({"ready_path", "READY=1", 0, false, false, false, kReceiver, false});
   add({"ready_abstract", "READY=1", 0, false, false, false, kReceiver, true});
   add({"status_and_ready", "STATUS=Serving\nREADY=1", 0, false, false, false,
-       "", false});
+       kReceiver, false});
   add({"reloading", "RELOADING=1\nMONOTONIC_USEC=12345", 0, false, false, false,
        kReceiver, true});
   add({"stopping", "STOPPING=1", 0, false, false, false, kReceiver, false});
@@ -527,6 +540,20 @@ std::vector<NotifyCase> NotifyCases() {
        "/" + std::string(107, 'p'), false});
   add({"abstract_108_bytes", "READY=1", 0, false, false, false,
        "@" + std::string(107, 'p'), false});
+  NotifyCase setuid = {"real_ids_differ", "READY=1", 0, false, false, false,
+                       kReceiver,         false};
+  setuid.real_ids_differ = true;
+  add(setuid);
+  NotifyCase setuid_fds = {"real_ids_differ_with_fds",
+                           "FDSTORE=1",
+                           2,
+                           false,
+                           false,
+                           false,
+                           kReceiver,
+                           true};
+  setuid_fds.real_ids_differ = true;
+  add(setuid_fds);
   return cases;
 }
 
