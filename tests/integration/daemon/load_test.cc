@@ -69,9 +69,20 @@ bool WithinRssLimit(long baseline_kb, long now_kb) {
 #endif
 }
 
+// SanitizerEnv keeps AddressSanitizer's quarantine of freed memory small:
+// by default it holds up to 256 MiB of freed blocks resident, which would
+// measure ASan, not foobard.
+std::vector<std::pair<std::string, std::string>> SanitizerEnv() {
+#if defined(__SANITIZE_ADDRESS__)
+  return {{"ASAN_OPTIONS", "quarantine_size_mb=4"}};
+#else
+  return {};
+#endif
+}
+
 TEST(Load, ClientThatNeverReadsIsBoundedAndOthersKeepGoing) {
   const std::string path = SocketDir() + "/r.sk";
-  Process p = Activate({"-l", path}, {});
+  Process p = Activate({"-l", path}, {}, SanitizerEnv());
   sdfd::UniqueFd hog = ConnectTo("unix:" + path);
   ASSERT_TRUE(hog.valid());
   sdfd::UniqueFd other = ConnectTo("unix:" + path);
@@ -143,8 +154,16 @@ TEST(Load, ClientThatNeverReadsIsBoundedAndOthersKeepGoing) {
   }
   EXPECT_FALSE(mismatch) << "echoed bytes differ from those sent";
   EXPECT_EQ(checked, kTotal);
+  RecordProperty("baseline_rss_kb", static_cast<int>(baseline_kb));
+  RecordProperty("peak_rss_kb", static_cast<int>(peak_kb));
+#if !defined(__SANITIZE_ADDRESS__)
+  // Not under ASan: its allocator keeps every size class it ever served
+  // resident, so streaming 64 MiB through growing and freed pending buffers
+  // measures the sanitizer (~40 MiB), not foobard. Phase 1 above, where the
+  // memory is actually held, is checked under ASan too.
   EXPECT_TRUE(WithinRssLimit(baseline_kb, peak_kb))
       << "RSS " << peak_kb << " KiB (baseline " << baseline_kb << " KiB)";
+#endif
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
 }
