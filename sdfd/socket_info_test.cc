@@ -38,11 +38,14 @@ TEST(InspectSocket, UnixPathListener) {
 }
 
 TEST(InspectSocket, AbstractNameStartsWithAt) {
-  UniqueFd fd = ListenOn("unix-seqpacket:@sdfd-info-abstract");
+  // Abstract names are shared by every process in the network namespace;
+  // the pid in UniqueSocketPath keeps concurrent runs apart.
+  const std::string name = "@" + internal::UniqueSocketPath("info");
+  UniqueFd fd = ListenOn("unix-seqpacket:" + name);
   absl::StatusOr<SocketInfo> info = InspectSocket(fd.get());
   ASSERT_TRUE(info.ok());
-  EXPECT_EQ(info->unix_path, "@sdfd-info-abstract");
-  EXPECT_EQ(Describe(*info), "unix:@sdfd-info-abstract (seqpacket, listening)");
+  EXPECT_EQ(info->unix_path, name);
+  EXPECT_EQ(Describe(*info), "unix:" + name + " (seqpacket, listening)");
 }
 
 TEST(InspectSocket, TcpAndUdpAddresses) {
@@ -120,9 +123,13 @@ TEST(IsSocketUnix, MatchesPathAndAbstractName) {
   EXPECT_EQ(*IsSocketUnix(named.get(), SOCK_STREAM, 1, path), true);
   EXPECT_EQ(*IsSocketUnix(named.get(), 0, -1, ""), true);
   EXPECT_EQ(*IsSocketUnix(named.get(), 0, -1, path + "x"), false);
-  UniqueFd abstract = ListenOn("unix:@sdfd-isunix");
-  EXPECT_EQ(*IsSocketUnix(abstract.get(), 0, -1, "@sdfd-isunix"), true);
-  EXPECT_EQ(*IsSocketUnix(abstract.get(), 0, -1, "@sdfd-isuni"), false);
+  const std::string name = "@" + internal::UniqueSocketPath("isunix");
+  UniqueFd abstract = ListenOn("unix:" + name);
+  EXPECT_EQ(*IsSocketUnix(abstract.get(), 0, -1, name), true);
+  EXPECT_EQ(
+      *IsSocketUnix(abstract.get(), 0, -1, name.substr(0, name.size() - 1)),
+      false);
+  EXPECT_EQ(*IsSocketUnix(abstract.get(), 0, -1, name.substr(1)), false);
   UniqueFd tcp = ListenOn("tcp:127.0.0.1:0");
   EXPECT_EQ(*IsSocketUnix(tcp.get(), 0, -1, ""), false);
 }
