@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: build_deb.sh PACKAGE VERSION ARCH DATE CONTROL MANIFEST OUT.deb
+# Usage: build_deb.sh PACKAGE VERSION ARCH MAINTAINER DATE CONTROL MANIFEST OUT.deb
 # The action behind deb_package (packaging/deb.bzl): stages the files MANIFEST
 # lists ("KIND SOURCE DEST" per line; KIND is strip, gzip, copy or script),
 # computes Depends: (dpkg-shlibdeps) and Installed-Size:, writes DEBIAN/control
@@ -8,11 +8,12 @@
 # result depends only on the inputs: no clock, no build path, no user.
 set -euo pipefail
 
-if (($# != 7)); then
-  echo "usage: $0 PACKAGE VERSION ARCH DATE CONTROL MANIFEST OUT.deb" >&2
+if (($# != 8)); then
+  echo "usage: $0 PACKAGE VERSION ARCH MAINTAINER DATE CONTROL MANIFEST OUT.deb" >&2
   exit 2
 fi
-readonly package=$1 version=$2 arch=$3 date=$4 control=$5 manifest=$6 out=$7
+readonly package=$1 version=$2 arch=$3 maintainer=$4 date=$5 control=$6 \
+  manifest=$7 out=$8
 
 umask 022
 export LC_ALL=C TZ=UTC
@@ -65,6 +66,12 @@ if [[ "${template_package}" != "${package}" ]]; then
   exit 1
 fi
 
+if grep -E '^(Version|Architecture|Maintainer|Installed-Size|Depends):' "${control}"; then
+  echo "build_deb.sh: ${control} must not set the fields above; the rule" \
+    "computes them" >&2
+  exit 1
+fi
+
 # Depends: from the libraries the stripped binaries need, never by hand.
 # dpkg-shlibdeps wants a source tree with debian/control; a minimal one will do.
 depends=""
@@ -88,6 +95,7 @@ installed_size=$(find "${root}" -mindepth 1 -path "${root}/DEBIAN" -prune -o \
   echo "Package: ${package}"
   echo "Version: ${version}"
   echo "Architecture: ${arch}"
+  echo "Maintainer: ${maintainer}"
   sed '/^Package:/d; /^Description:/,$d' "${control}"
   echo "Installed-Size: ${installed_size}"
   if [[ -n "${depends}" ]]; then

@@ -147,6 +147,7 @@ def _deb_package_impl(ctx):
             ctx.attr.package,
             version,
             ctx.attr.architecture,
+            ctx.attr.maintainer,
             ctx.attr.date,
             ctx.file.control.path,
             manifest.path,
@@ -184,7 +185,7 @@ _deb_package = rule(
         "control": attr.label(
             allow_single_file = True,
             mandatory = True,
-            doc = "DEBIAN/control without the computed fields (Version, Architecture, Installed-Size, Depends), which are added. Its Package: must equal package.",
+            doc = "DEBIAN/control without the fields the rule adds (Version, Architecture, Maintainer, Installed-Size, Depends). Its Package: must equal package.",
         ),
         "date": attr.string(
             mandatory = True,
@@ -197,6 +198,10 @@ _deb_package = rule(
         "maintainer_scripts": attr.label_keyed_string_dict(
             allow_files = True,
             doc = "Scripts to their DEBIAN/ names: preinst, postinst, prerm or postrm. Mode 0755.",
+        ),
+        "maintainer": attr.string(
+            mandatory = True,
+            doc = "The Maintainer: field, \"Name <mail>\"; the macro takes the newest changelog entry's.",
         ),
         "man_pages": attr.label_keyed_string_dict(
             allow_files = True,
@@ -222,8 +227,9 @@ _deb_package = rule(
 def deb_package(name, package, changelog, **kwargs):
     """Builds `<package>_<version>_<architecture>.deb`.
 
-    The version and the reproducibility date both come from the newest entry of
-    `changelog`, so the changelog is the one place a release is recorded.
+    The version, the maintainer and the reproducibility date all come from the
+    newest entry of `changelog`, so the changelog is the one place a release is
+    recorded.
 
     Args:
       name: target name.
@@ -240,5 +246,6 @@ def deb_package(name, package, changelog, **kwargs):
         changelog_text = _render_changelog(package, changelog),
         version = changelog[0]["version"],
         date = changelog[0]["date"],
+        maintainer = changelog[0]["maintainer"],
         **kwargs
     )

@@ -146,13 +146,19 @@ depends_match_needed_libraries() {
 
 control_fields() {
   local want
-  for want in "Package: foobar" "Version: ${version}" "Architecture: amd64"; do
+  local maintainer
+  maintainer=$(dpkg-parsechangelog -l "${changelog}" -S Maintainer)
+  for want in "Package: foobar" "Version: ${version}" "Architecture: amd64" \
+    "Maintainer: ${maintainer}"; do
     grep -qx "${want}" "${control}/control" || {
       echo "control lacks '${want}'"
       return 1
     }
   done
-  grep -qE '^Installed-Size: [0-9]+$' "${control}/control"
+  grep -qE '^Installed-Size: [0-9]+$' "${control}/control" || {
+    echo "control lacks a numeric Installed-Size"
+    return 1
+  }
 }
 
 # gzip -n: no file name (FLG bit 3) and a zero MTIME in the header, so the
@@ -210,7 +216,7 @@ check "every mtime is the changelog date" every_mtime_is_changelog_date
 check "DEBIAN/md5sums lists and matches every file" md5sums_cover_every_file
 check "binaries are stripped" binaries_are_stripped
 check "Depends: is exactly the packages of the NEEDED libraries" depends_match_needed_libraries
-check "control has Package, Version, Architecture, Installed-Size" control_fields
+check "control has Package, Version, Architecture, Maintainer, Installed-Size" control_fields
 check "man pages and changelog are gzip -n and not empty" gzip_headers_have_no_name_or_time
 check "maintainer scripts use deb-systemd-helper/-invoke" maintainer_scripts_use_deb_systemd_tools
 check "no build path in any file" no_build_paths
