@@ -5,16 +5,18 @@
 // contain NUL anyway) into LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES,
 // WATCHDOG_USEC and WATCHDOG_PID. A flag bit per variable says whether it is
 // set at all; two more bits prefix LISTEN_PID / WATCHDOG_PID with our own pid,
-// so the fuzzer reaches the "for us" paths (and "<pid>x"-style garbage).
+// so the fuzzer reaches the "for us" paths (and "<pid>x"-style garbage), and
+// the top bit asks both libraries to unset the variables afterwards.
 //
-// Both libraries run for real with unset_environment off: sdfd::ListenFds()
-// and sd_listen_fds_with_names(), sdfd::WatchdogInterval() and
-// sd_watchdog_enabled(). The only fds they touch are 3.., where the fuzzer
+// Both libraries run for real, each on a freshly set environment:
+// sdfd::ListenFds() and sd_listen_fds_with_names(), sdfd::WatchdogInterval()
+// and sd_watchdog_enabled(). The only fds they touch are 3.., where the fuzzer
 // keeps its own /dev/null descriptors (opened at start-up in every free slot
 // from 3 to 10), so counts 1..8 succeed and the names are compared; larger
 // counts reach a closed fd and must fail the same way (EBADF). Both only set
 // FD_CLOEXEC; the fds sdfd returns are released, never closed. Any
-// difference aborts, which libFuzzer reports as a crash with the input.
+// difference in results, or in the environment left behind, aborts, which
+// libFuzzer reports as a crash with the input.
 #include <fcntl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -47,6 +49,7 @@ enum Flag : uint8_t {
   kWatchdogPidSet = 1 << 4,
   kListenPidOwnPrefix = 1 << 5,
   kWatchdogPidOwnPrefix = 1 << 6,
+  kUnsetEnvironment = 1 << 7,
 };
 
 // SetOrUnset sets or removes one variable. It uses putenv() on storage of
@@ -63,9 +66,9 @@ void SetOrUnset(const char* name, bool set, const std::string& value) {
   putenv(entry.data());
 }
 
-std::string SdfdListen() {
+std::string SdfdListen(bool unset) {
   sdfd::ListenFdsOptions options;
-  options.unset_environment = false;
+  options.unset_environment = unset;
   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds(options);
   if (!fds.ok()) {
     return absl::StrCat(sdfd::internal::NegativeErrnoOf(fds.status()));
@@ -81,9 +84,9 @@ std::string SdfdListen() {
   return absl::StrCat(fds->size(), " [", absl::StrJoin(names, "|"), "]");
 }
 
-std::string LibsystemdListen() {
+std::string LibsystemdListen(bool unset) {
   char** names = nullptr;
-  int r = sd_listen_fds_with_names(0, &names);
+  int r = sd_listen_fds_with_names(unset ? 1 : 0, &names);
   if (r <= 0) return absl::StrCat(r);
   std::vector<std::string> list;
   for (char** name = names; name != nullptr && *name != nullptr; ++name) {
@@ -94,8 +97,8 @@ std::string LibsystemdListen() {
   return absl::StrCat(r, " [", absl::StrJoin(list, "|"), "]");
 }
 
-std::string SdfdWatchdog() {
-  absl::StatusOr<absl::Duration> d = sdfd::WatchdogInterval(false);
+std::string SdfdWatchdog(bool unset) {
+  absl::StatusOr<absl::Duration> d = sdfd::WatchdogInterval(unset);
   if (!d.ok()) return absl::StrCat(sdfd::internal::NegativeErrnoOf(d.status()));
   if (*d == absl::ZeroDuration()) return "0";
   const int64_t seconds = absl::ToInt64Seconds(*d);
@@ -105,10 +108,23 @@ std::string SdfdWatchdog() {
   return absl::StrCat("1 ", usec);
 }
 
-std::string LibsystemdWatchdog() {
+std::string LibsystemdWatchdog(bool unset) {
   uint64_t usec = 0;
-  int r = sd_watchdog_enabled(0, &usec);
+  int r = sd_watchdog_enabled(unset ? 1 : 0, &usec);
   return r > 0 ? absl::StrCat("1 ", usec) : absl::StrCat(r);
+}
+
+// Environment renders the five variables, to compare what each library left.
+std::string Environment() {
+  std::string text;
+  for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+                           "WATCHDOG_USEC", "WATCHDOG_PID"}) {
+    const char* value = getenv(name);
+    absl::StrAppend(&text, name, value == nullptr ? " unset; " : "=",
+                    value == nullptr ? "" : value,
+                    value == nullptr ? "" : "; ");
+  }
+  return text;
 }
 
 void Check(const char* what, const std::string& ours, const std::string& theirs,
@@ -155,13 +171,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (flags & kListenPidOwnPrefix) values[0] = pid + values[0];
   if (flags & kWatchdogPidOwnPrefix) values[4] = pid + values[4];
 
-  SetOrUnset("LISTEN_PID", flags & kListenPidSet, values[0]);
-  SetOrUnset("LISTEN_FDS", flags & kListenFdsSet, values[1]);
-  SetOrUnset("LISTEN_FDNAMES", flags & kListenFdnamesSet, values[2]);
-  SetOrUnset("WATCHDOG_USEC", flags & kWatchdogUsecSet, values[3]);
-  SetOrUnset("WATCHDOG_PID", flags & kWatchdogPidSet, values[4]);
+  // Each library starts from the same environment; with kUnsetEnvironment
+  // both remove variables, and what they leave is compared too.
+  auto set_all = [&flags, &values] {
+    SetOrUnset("LISTEN_PID", flags & kListenPidSet, values[0]);
+    SetOrUnset("LISTEN_FDS", flags & kListenFdsSet, values[1]);
+    SetOrUnset("LISTEN_FDNAMES", flags & kListenFdnamesSet, values[2]);
+    SetOrUnset("WATCHDOG_USEC", flags & kWatchdogUsecSet, values[3]);
+    SetOrUnset("WATCHDOG_PID", flags & kWatchdogPidSet, values[4]);
+  };
+  const bool unset = flags & kUnsetEnvironment;
 
-  Check("listen", SdfdListen(), LibsystemdListen(), values);
-  Check("watchdog", SdfdWatchdog(), LibsystemdWatchdog(), values);
+  set_all();
+  const std::string ours_listen = SdfdListen(unset);
+  const std::string ours_watchdog = SdfdWatchdog(unset);
+  const std::string ours_env = Environment();
+  set_all();
+  const std::string theirs_listen = LibsystemdListen(unset);
+  const std::string theirs_watchdog = LibsystemdWatchdog(unset);
+  const std::string theirs_env = Environment();
+
+  Check("listen", ours_listen, theirs_listen, values);
+  Check("watchdog", ours_watchdog, theirs_watchdog, values);
+  Check("environment afterwards", ours_env, theirs_env, values);
   return 0;
 }
