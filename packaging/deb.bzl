@@ -99,6 +99,12 @@ def _check_dest(dest, what):
         fail("%s: destination %r must be an absolute file path" % (what, dest))
     return dest[1:]
 
+def _single_file(target, what):
+    files = target.files.to_list()
+    if len(files) != 1:
+        fail("%s: %s must be exactly one file, not %d" % (what, target.label, len(files)))
+    return files[0]
+
 def _deb_package_impl(ctx):
     version = ctx.attr.version
     deb = ctx.actions.declare_file("%s_%s_%s.deb" % (ctx.attr.package, version, ctx.attr.architecture))
@@ -119,20 +125,20 @@ def _deb_package_impl(ctx):
     for target, dest in ctx.attr.man_pages.items():
         if not dest.endswith(".gz"):
             fail("man_pages: destination %r must end in .gz (pages are gzipped)" % dest)
-        for f in target.files.to_list():
-            lines.append("gzip %s %s" % (f.path, _check_dest(dest, "man_pages")))
-            inputs.append(f)
+        f = _single_file(target, "man_pages")
+        lines.append("gzip %s %s" % (f.path, _check_dest(dest, "man_pages")))
+        inputs.append(f)
     for target, dest in ctx.attr.files.items():
-        for f in target.files.to_list():
-            lines.append("copy %s %s" % (f.path, _check_dest(dest, "files")))
-            inputs.append(f)
+        f = _single_file(target, "files")
+        lines.append("copy %s %s" % (f.path, _check_dest(dest, "files")))
+        inputs.append(f)
     lines.append("gzip %s usr/share/doc/%s/changelog.Debian.gz" % (changelog.path, ctx.attr.package))
     for target, name in ctx.attr.maintainer_scripts.items():
         if name not in ["preinst", "postinst", "prerm", "postrm"]:
             fail("maintainer_scripts: %r is not a maintainer script name" % name)
-        for f in target.files.to_list():
-            lines.append("script %s DEBIAN/%s" % (f.path, name))
-            inputs.append(f)
+        f = _single_file(target, "maintainer_scripts")
+        lines.append("script %s DEBIAN/%s" % (f.path, name))
+        inputs.append(f)
     for line in lines:
         if len(line.split(" ")) != 3:
             fail("paths with spaces are not supported: %r" % line)
