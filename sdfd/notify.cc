@@ -116,9 +116,9 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
   EnlargeSendBuffer(fd.get());
 
   const pid_t self = ::getpid();
-  // Credentials go explicitly only when the kernel's own would be wrong: on
-  // behalf of another pid, or when real and effective ids differ (the kernel
-  // would not let the receiver see the real ones otherwise).
+  // Credentials go explicitly in exactly libsystemd's cases: on behalf of
+  // another pid (the kernel would report ours), or when real and effective
+  // ids differ (a set-uid program states its real ids outright).
   const bool send_ucred = (options.pid != 0 && options.pid != self) ||
                           ::getuid() != ::geteuid() ||
                           ::getgid() != ::getegid();
