@@ -4,9 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -190,19 +192,51 @@ absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog) {
   return fd;
 }
 
-absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec) {
+absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
+                                 absl::Duration timeout) {
   UniqueFd fd(::socket(spec.family, spec.type | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return internal::ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
+  }
+  // A blocking connect() waits for the server as long as the socket's send
+  // timeout allows (SO_SNDTIMEO, man 7 socket); zero means forever.
+  timeval wait = {0, 0};
+  if (timeout != absl::InfiniteDuration()) {
+    wait = absl::ToTimeval(std::max(timeout, absl::Microseconds(1)));
+  }
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) <
+      0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
   }
   const Address address = ToAddress(spec);
   // No retry on EINTR: the connection then completes in the background and a
   // second connect() would fail with EALREADY.
   if (::connect(fd.get(), address.get(), address.length) < 0) {
-    return internal::ErrnoError(errno,
+    const int error = errno;
+    // When the timeout runs out, a unix connect() fails with EAGAIN (the
+    // backlog stayed full) and a TCP one with EINPROGRESS (no handshake yet).
+    if (timeout != absl::InfiniteDuration() &&
+        (error == EAGAIN || error == EINPROGRESS)) {
+      return internal::WithErrno(
+          absl::DeadlineExceededError(
+              absl::StrCat("connect(", spec.text, "): timed out after ",
+                           absl::FormatDuration(timeout))),
+          ETIMEDOUT);
+    }
+    return internal::ErrnoError(error,
                                 absl::StrCat("connect(", spec.text, ")"));
+  }
+  // Later sends are the caller's business: leave no timeout behind.
+  const timeval forever = {0, 0};
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &forever,
+                   sizeof(forever)) < 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
   }
   return fd;
 }
+
+int ErrnoOf(const absl::Status& status) { return internal::ErrnoOf(status); }
 
 }  // namespace sdfd

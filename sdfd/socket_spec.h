@@ -32,6 +32,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -54,10 +55,20 @@ absl::StatusOr<SocketSpec> ParseSocketSpec(absl::string_view text);
 // non-blocking socket for `spec`.
 absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog);
 
-// Connect creates a CLOEXEC blocking socket for `spec` and connects it. The
-// error keeps the errno of connect() as its code (absl::ErrnoToStatus), so a
-// caller can tell ENOENT from EACCES from ECONNREFUSED.
-absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec);
+// Connect creates a CLOEXEC blocking socket for `spec` and connects it,
+// waiting at most `timeout` for the server to accept (a unix socket whose
+// backlog is full, a TCP handshake that does not complete). The returned
+// socket has no send timeout left on it. The error carries the errno of the
+// failing call (ErrnoOf), so a caller can tell ENOENT from EACCES from
+// ECONNREFUSED; a timeout that ran out is DeadlineExceededError with
+// ETIMEDOUT.
+absl::StatusOr<UniqueFd> Connect(
+    const SocketSpec& spec, absl::Duration timeout = absl::InfiniteDuration());
+
+// ErrnoOf returns the errno behind an error from this library (the failing
+// call's, or EINVAL/ERANGE for malformed input), and 0 for OK or an error
+// that has none.
+int ErrnoOf(const absl::Status& status);
 
 }  // namespace sdfd
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -173,6 +174,34 @@ TEST(Connect, KeepsErrnoAsCode) {
   EXPECT_EQ(internal::ErrnoOf(refused.status()), ECONNREFUSED);
   EXPECT_THAT(refused.status().message(),
               HasSubstr("connect(" + spec.text + "): Connection refused"));
+}
+
+TEST(Connect, TimesOutOnFullBacklogWithEtimedout) {
+  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("full"));
+  absl::StatusOr<UniqueFd> listener = Listen(spec, 0);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  // Backlog 0 admits one pending connection; the next one has to wait.
+  absl::StatusOr<UniqueFd> first = Connect(spec, absl::Seconds(5));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<UniqueFd> second = Connect(spec, absl::Milliseconds(50));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ErrnoOf(second.status()), ETIMEDOUT);
+  EXPECT_EQ(second.status().message(),
+            "connect(" + spec.text + "): timed out after 50ms");
+}
+
+TEST(Connect, LeavesNoSendTimeoutBehind) {
+  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("timeo"));
+  absl::StatusOr<UniqueFd> listener = Listen(spec, 8);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  absl::StatusOr<UniqueFd> fd = Connect(spec, absl::Seconds(3));
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  timeval tv = {1, 1};
+  socklen_t length = sizeof(tv);
+  ASSERT_EQ(getsockopt(fd->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, &length), 0);
+  EXPECT_EQ(tv.tv_sec, 0);
+  EXPECT_EQ(tv.tv_usec, 0);
 }
 
 }  // namespace

@@ -8,14 +8,11 @@
 #include "absl/strings/str_cat.h"
 
 namespace sdfd::internal {
-namespace {
 
 absl::Status WithErrno(absl::Status status, int errno_value) {
   status.SetPayload(kErrnoPayloadUrl, absl::Cord(absl::StrCat(errno_value)));
   return status;
 }
-
-}  // namespace
 
 absl::Status ErrnoError(int errno_value, absl::string_view message) {
   return WithErrno(absl::ErrnoToStatus(errno_value, message), errno_value);

@@ -35,6 +35,11 @@ absl::Status ErrnoError(int errno_value, absl::string_view message);
 absl::Status InvalidArgumentWithErrno(int errno_value,
                                       absl::string_view message);
 
+// WithErrno returns `status` with `errno_value` attached, for errors whose
+// code is not the one absl::ErrnoToStatus would pick (a timeout is
+// DeadlineExceeded with ETIMEDOUT).
+absl::Status WithErrno(absl::Status status, int errno_value);
+
 // ErrnoOf returns the errno attached to `status`, or 0 when it is OK or has
 // none.
 int ErrnoOf(const absl::Status& status);
