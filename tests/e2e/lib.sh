@@ -20,7 +20,9 @@
 #                        Sets E2E_NAME, E2E_DIR (scratch dir of this run),
 #                        E2E_ROOT (the machine's / as seen from the host),
 #                        E2E_NSPAWN_PID and E2E_PID (the machine's PID 1, in
-#                        the host's PID namespace). Installs e2e_cleanup as the
+#                        the host's PID namespace) and E2E_CGROUP (the path
+#                        of the machine's own cgroup, when the host's PID 1
+#                        is not systemd). Installs e2e_cleanup as the
 #                        EXIT/INT/TERM/HUP trap; a caller that needs its own
 #                        EXIT trap must call e2e_cleanup from it. Returns non-zero
 #                        (after cleaning up) if the machine did not come up.
@@ -32,8 +34,9 @@
 #                        directory ending in / keeps SRC's name).
 #   e2e_shutdown         `systemctl poweroff` inside, waits up to
 #                        E2E_STOP_TIMEOUT seconds (default 30), then SIGKILLs.
-#   e2e_cleanup          Shuts the machine down if it is up, unmounts the
-#                        overlay, removes E2E_DIR. Idempotent; safe in traps.
+#   e2e_cleanup          Shuts the machine down if it is up, removes its
+#                        cgroup, unmounts the overlay, removes E2E_DIR.
+#                        Idempotent; safe in traps.
 #   e2e_bazel ARG..      Runs bazel, with --output_base=$E2E_BAZEL_OUTPUT_BASE
 #                        when that is set (the default output base otherwise).
 #   e2e_deb_path         Prints the path of the .deb //packaging:foobar_deb
@@ -70,6 +73,7 @@ E2E_DIR=""
 E2E_ROOT=""
 E2E_NSPAWN_PID=""
 E2E_PID=""
+E2E_CGROUP=""
 
 e2e_log() {
   echo "e2e: $*" >&2
@@ -149,6 +153,66 @@ e2e_find_pid1() {
   return 1
 }
 
+# e2e_make_cgroup: with --keep-unit, nspawn puts the machine in a "payload"
+# cgroup under its own. On a host whose PID 1 is not systemd every process sits
+# in the root cgroup, so all machines would share /payload, and with it the
+# cgroup of every unit: two machines running foobar.service at once would
+# attach to and remove the same /payload/system.slice/foobar.service (seen as
+# a start failing with 219/CGROUP). Each machine gets a cgroup of its own, in
+# every hierarchy nspawn and the machine's systemd use (cgroup v2 alone, or
+# v1's name=systemd plus the hybrid unified one).
+E2E_CGROUP_DIRS=()
+e2e_make_cgroup() {
+  E2E_CGROUP=""
+  E2E_CGROUP_DIRS=()
+  if [[ -d /run/systemd/system ]]; then
+    return 0 # systemd on the host owns the tree; nspawn runs in our own unit.
+  fi
+  local root roots=()
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    roots=(/sys/fs/cgroup)
+  else
+    for root in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+      [[ -f "${root}/cgroup.procs" ]] && roots+=("${root}")
+    done
+  fi
+  for root in "${roots[@]}"; do
+    if ! mkdir -p "${root}/foobar-e2e/${E2E_NAME}" 2>/dev/null; then
+      e2e_log "cannot create ${root}/foobar-e2e/${E2E_NAME}; concurrent machines may interfere"
+      continue
+    fi
+    E2E_CGROUP_DIRS+=("${root}/foobar-e2e/${E2E_NAME}")
+  done
+  if ((${#E2E_CGROUP_DIRS[@]} > 0)); then
+    E2E_CGROUP="/foobar-e2e/${E2E_NAME}"
+  fi
+}
+
+# e2e_enter_cgroup: moves the calling (sub)shell into the machine's cgroups.
+e2e_enter_cgroup() {
+  local dir
+  for dir in "${E2E_CGROUP_DIRS[@]}"; do
+    echo "${BASHPID}" >"${dir}/cgroup.procs" ||
+      e2e_log "cannot move into ${dir}; concurrent machines may interfere"
+  done
+}
+
+# e2e_remove_cgroup: removes the machine's cgroup trees, deepest first (the
+# machine's systemd leaves its slices behind at power-off).
+# shellcheck disable=SC2034  # E2E_CGROUP is for callers.
+e2e_remove_cgroup() {
+  local dir
+  for dir in "${E2E_CGROUP_DIRS[@]}"; do
+    [[ -d "${dir}" ]] || continue
+    find "${dir}" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [[ -d "${dir}" ]]; then
+      e2e_log "cgroup ${dir} still has processes; left in place"
+    fi
+  done
+  E2E_CGROUP_DIRS=()
+  E2E_CGROUP=""
+}
+
 e2e_boot() {
   local name=${1:-foobar-e2e}
   local root
@@ -171,10 +235,14 @@ e2e_boot() {
   E2E_ROOT="${E2E_DIR}/root"
 
   local start=${SECONDS}
+  e2e_make_cgroup
   # Background jobs of a non-interactive shell ignore SIGINT, so ctrl-C reaches
   # our trap, which powers the machine off cleanly.
-  systemd-nspawn -q -D "${E2E_ROOT}" --boot --register=no --keep-unit \
-    --machine="${E2E_NAME}" </dev/null >"${E2E_DIR}/console.log" 2>&1 &
+  (
+    e2e_enter_cgroup
+    exec systemd-nspawn -q -D "${E2E_ROOT}" --boot --register=no --keep-unit \
+      --machine="${E2E_NAME}"
+  ) </dev/null >"${E2E_DIR}/console.log" 2>&1 &
   E2E_NSPAWN_PID=$!
 
   local deadline=$((SECONDS + E2E_BOOT_TIMEOUT)) state=""
@@ -234,10 +302,12 @@ e2e_shutdown() {
   wait "${E2E_NSPAWN_PID}" 2>/dev/null || true
   E2E_NSPAWN_PID=""
   E2E_PID=""
+  e2e_remove_cgroup
 }
 
 e2e_cleanup() {
   e2e_shutdown
+  e2e_remove_cgroup
   if [[ -n "${E2E_DIR}" ]]; then
     if mountpoint -q "${E2E_DIR}/root"; then
       umount "${E2E_DIR}/root" 2>/dev/null || umount -l "${E2E_DIR}/root" || true
