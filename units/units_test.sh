@@ -27,21 +27,8 @@ cp -an /lib/systemd/system/. "${root}/lib/systemd/system/"
 # verify asks man(1) for each Documentation= page: look in the package's.
 export MANPATH="${root}/usr/share/man"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: runs COMMAND, reports it as one check.
-  local name=$1
-  shift
-  local out
-  if out=$("$@" 2>&1); then
-    echo "PASS ${name}"
-    passed=$((passed + 1))
-  else
-    echo "FAIL ${name}"
-    [[ -z "${out}" ]] || while IFS= read -r line; do echo "    ${line}"; done <<<"${out}"
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/lib/checks.sh
+source tests/lib/checks.sh
 
 same_as_source() { cmp "units/$1" "${root}/lib/systemd/system/$1"; }
 
@@ -85,5 +72,4 @@ for service in "${services[@]}"; do
 done
 check "sysusers.d entry creates system group foobar" sysusers_creates_system_group
 
-echo "${passed} passed, ${failed} failed"
-((failed == 0))
+checks_summary

@@ -26,21 +26,8 @@ version=$(dpkg-parsechangelog -l "${changelog}" -S Version)
 timestamp=$(dpkg-parsechangelog -l "${changelog}" -S Timestamp)
 readonly binaries=(usr/bin/foobar usr/bin/foobard)
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: runs COMMAND, reports it as one check.
-  local name=$1
-  shift
-  local out
-  if out=$("$@" 2>&1); then
-    echo "PASS ${name}"
-    passed=$((passed + 1))
-  else
-    echo "FAIL ${name}"
-    [[ -z "${out}" ]] || while IFS= read -r line; do echo "    ${line}"; done <<<"${out}"
-    failed=$((failed + 1))
-  fi
-}
+# shellcheck source=tests/lib/checks.sh
+source tests/lib/checks.sh
 
 file_name_has_version() {
   [[ "$(basename "${deb}")" == "foobar_${version}_amd64.deb" ]] || {
@@ -221,5 +208,4 @@ check "man pages and changelog are gzip -n and not empty" gzip_headers_have_no_n
 check "maintainer scripts use deb-systemd-helper/-invoke" maintainer_scripts_use_deb_systemd_tools
 check "no build path in any file" no_build_paths
 
-echo "${passed} passed, ${failed} failed"
-((failed == 0))
+checks_summary

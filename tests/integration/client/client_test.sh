@@ -25,18 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() {
-  passed=$((passed + 1))
-  echo "PASS: $1"
-}
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $1"
-  shift
-  printf '    %s\n' "$@"
-}
+# shellcheck source=tests/lib/checks.sh
+source tests/lib/checks.sh
 
 # start_bg NAME PATTERN CMD...: runs CMD in the background with its stdout
 # and stderr on a fifo, waits for the first line (which must match
@@ -240,5 +230,4 @@ else
   fail "--help" "exit $RC"
 fi
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+checks_summary
