@@ -4,14 +4,15 @@
 # What the sandbox of foobar.service costs, under a real systemd: boots the
 # e2e container (tests/e2e/lib.sh), installs foobard from DIR (a bazel-bin)
 # and units/foobar.socket as shipped, then for each profile (the shipped
-# foobar.service, FILE, with option groups removed) records the unit's
-# `systemd-analyze security` exposure and the cold first round trip through
-# foobar.socket (the service stopped before each one), timed inside the
-# container by tests/bench/cold_start. Profiles are measured in rounds, in
-# turn, and their samples pooled, so drift on a shared machine hits all alike.
-# Writes DIR/sandbox.tsv: profile, groups removed, exposure, runs, median,
-# p10 and p90 (µs); DIR/sandbox_groups.tsv: each group's options;
-# DIR/profiles/ keeps each unit measured.
+# foobar.service, FILE, made fully hardened, with option groups removed)
+# records the unit's `systemd-analyze security` exposure and the cold first
+# round trip through foobar.socket (the service stopped before each one),
+# timed inside the container by tests/bench/cold_start. Profiles are measured
+# in rounds, in turn, and their samples pooled, so drift on a shared machine
+# hits all alike. Writes DIR/sandbox.tsv (profile, groups removed, exposure,
+# runs, median, p10 and p90 in µs, "yes" on the profile that is the shipped
+# unit), DIR/sandbox_groups.tsv (each group's options) and DIR/profiles/
+# (each unit measured).
 set -euo pipefail
 
 bin_dir=""
@@ -57,10 +58,13 @@ declare -A group=(
   # In-process restrictions: seccomp filters, capabilities, no_new_privs.
   [process]="CapabilityBoundingSet AmbientCapabilities NoNewPrivileges RestrictAddressFamilies RestrictNamespaces RestrictRealtime RestrictSUIDSGID LockPersonality MemoryDenyWriteExecute RemoveIPC IPAddressDeny KeyringMode UMask SystemCallArchitectures SystemCallFilter SystemCallErrorNumber ProtectClock"
 )
-# Profile name -> the groups it removes from the shipped unit.
-profiles=(shipped no-tunables no-kernel no-files no-user no-network no-mounts none)
+# Profiles are derived from "full": the shipped unit with every option of
+# the kernel groups set (the shipped unit may leave some out because of what
+# this benchmark measured), so the table always spans fully hardened to none.
+# Profile name -> the groups it removes from "full".
+profiles=(full no-tunables no-kernel no-files no-user no-network no-mounts none)
 declare -A removes=(
-  [shipped]=""
+  [full]=""
   [no-tunables]="tunables"
   [no-kernel]="tunables modules"
   [no-files]="files"
@@ -71,15 +75,28 @@ declare -A removes=(
 )
 
 mkdir -p "${out}/profiles"
-shipped="${unit}"
+full="${out}/profiles/full.service"
+cp "${unit}" "${full}"
+for option in ${group[tunables]} ${group[modules]}; do
+  if ! grep -q "^${option}=" "${full}"; then
+    sed -i "/^\[Service\]\$/a ${option}=yes" "${full}"
+  fi
+done
 for p in "${profiles[@]}"; do
   options=""
   for g in ${removes[${p}]}; do options+=" ${group[${g}]}"; done
-  if [[ -z "${options}" ]]; then
-    cp "${shipped}" "${out}/profiles/${p}.service"
-  else
-    pattern="^($(tr ' ' '\n' <<<"${options# }" | paste -sd '|'))="
-    grep -Ev "${pattern}" "${shipped}" >"${out}/profiles/${p}.service"
+  [[ -n "${options}" ]] || continue
+  pattern="^($(tr ' ' '\n' <<<"${options# }" | paste -sd '|'))="
+  grep -Ev "${pattern}" "${full}" >"${out}/profiles/${p}.service"
+done
+
+# settings FILE: a unit's settings without comments or blank lines, sorted,
+# to tell which profile is the shipped unit.
+settings() { grep -Ev '^[[:space:]]*(#|$)' "$1" | sort; }
+shipped_profile=""
+for p in "${profiles[@]}"; do
+  if [[ "$(settings "${out}/profiles/${p}.service")" == "$(settings "${unit}")" ]]; then
+    shipped_profile="${p}"
   fi
 done
 
@@ -134,13 +151,13 @@ done
 for p in "${profiles[@]}"; do
   removed="${removes[${p}]:-—}"
   sort -n "${E2E_DIR}/${p}.samples" | awk -v p="${p}" -v r="${removed}" \
-    -v x="${exposure[${p}]}" '
+    -v x="${exposure[${p}]}" -v shipped="$([[ "${p}" == "${shipped_profile}" ]] && echo yes)" '
     { v[NR] = $1 }
     END {
-      if (NR == 0) { printf "%s\t%s\t%s\t0\t\t\t\n", p, r, x; exit }
+      if (NR == 0) { printf "%s\t%s\t%s\t0\t\t\t\t%s\n", p, r, x, shipped; exit }
       med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.0f\n", p, r, x, NR, med,
-        v[int(NR / 10) + 1], v[int(NR * 9 / 10)]
+      printf "%s\t%s\t%s\t%d\t%.0f\t%.0f\t%.0f\t%s\n", p, r, x, NR, med,
+        v[int(NR / 10) + 1], v[int(NR * 9 / 10)], shipped
     }' >>"${out}/sandbox.tsv"
 done
 # The legend of the group names used in sandbox.tsv.
