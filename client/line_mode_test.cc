@@ -1,6 +1,5 @@
 #include "client/line_mode.h"
 
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,31 +9,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "client/io.h"
+#include "client/test_memfd.h"
 #include "client/test_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace foobar::client {
 namespace {
-
-// Input and output are memfds: a file never blocks the writer, so the
-// tests need no threads besides the server's.
-sdfd::UniqueFd MemFd(const std::string& content) {
-  sdfd::UniqueFd fd(memfd_create("client-test", MFD_CLOEXEC));
-  EXPECT_TRUE(fd.valid());
-  EXPECT_TRUE(WriteAll(fd.get(), content, "memfd").ok());
-  EXPECT_EQ(lseek(fd.get(), 0, SEEK_SET), 0);
-  return fd;
-}
-
-std::string Contents(int fd) {
-  std::string all;
-  char buffer[65536];
-  ssize_t n;
-  EXPECT_EQ(lseek(fd, 0, SEEK_SET), 0);
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) all.append(buffer, n);
-  return all;
-}
 
 struct Session {
   absl::Status status;
@@ -50,8 +31,8 @@ Session RunSession(TestServer::Behaviour behaviour, const std::string& input,
   EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   sdfd::UniqueFd client(pair[0]);
   TestServer server(sdfd::UniqueFd(pair[1]), behaviour);
-  sdfd::UniqueFd in = MemFd(input);
-  sdfd::UniqueFd out = MemFd("");
+  sdfd::UniqueFd in = MemFdWith(input);
+  sdfd::UniqueFd out = MemFdWith("");
   LineModeOptions options{.target = "/test.sk",
                           .timeout = timeout,
                           .in_fd = in.get(),
@@ -60,7 +41,7 @@ Session RunSession(TestServer::Behaviour behaviour, const std::string& input,
   session.status = message == nullptr
                        ? RunLineMode(client.get(), options)
                        : RunMessage(client.get(), message, options);
-  session.output = Contents(out.get());
+  session.output = ReadAllFromStart(out.get());
   return session;
 }
 
@@ -129,17 +110,17 @@ TEST(LineMode, PromptsBeforeEachLineWhenInteractive) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   sdfd::UniqueFd client(pair[0]);
   TestServer server(sdfd::UniqueFd(pair[1]), TestServer::Behaviour::kEcho);
-  sdfd::UniqueFd in = MemFd("a\n");
-  sdfd::UniqueFd out = MemFd("");
-  sdfd::UniqueFd prompt = MemFd("");
+  sdfd::UniqueFd in = MemFdWith("a\n");
+  sdfd::UniqueFd out = MemFdWith("");
+  sdfd::UniqueFd prompt = MemFdWith("");
   absl::Status status = RunLineMode(client.get(), {.target = "/test.sk",
                                                    .in_fd = in.get(),
                                                    .out_fd = out.get(),
                                                    .prompt_fd = prompt.get()});
   ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(Contents(out.get()), "a\n");
+  EXPECT_EQ(ReadAllFromStart(out.get()), "a\n");
   // One prompt per line read, and a newline at the end of input (Ctrl-D).
-  EXPECT_EQ(Contents(prompt.get()), "foobar> foobar> \n");
+  EXPECT_EQ(ReadAllFromStart(prompt.get()), "foobar> foobar> \n");
 }
 
 TEST(MessageMode, SendsTextAndNewline) {
@@ -150,7 +131,7 @@ TEST(MessageMode, SendsTextAndNewline) {
 }
 
 TEST(LineReader, KeepsBytesAcrossChunksAndLines) {
-  sdfd::UniqueFd in = MemFd("one\ntwo\nthree");
+  sdfd::UniqueFd in = MemFdWith("one\ntwo\nthree");
   LineReader reader(in.get());
   std::string line;
   std::vector<std::string> lines;

@@ -1,6 +1,5 @@
 #include "client/raw_mode.h"
 
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,28 +8,12 @@
 
 #include "absl/status/status.h"
 #include "client/io.h"
+#include "client/test_memfd.h"
 #include "client/test_server.h"
 #include "gtest/gtest.h"
 
 namespace foobar::client {
 namespace {
-
-sdfd::UniqueFd MemFd(const std::string& content) {
-  sdfd::UniqueFd fd(memfd_create("client-test", MFD_CLOEXEC));
-  EXPECT_TRUE(fd.valid());
-  EXPECT_TRUE(WriteAll(fd.get(), content, "memfd").ok());
-  EXPECT_EQ(lseek(fd.get(), 0, SEEK_SET), 0);
-  return fd;
-}
-
-std::string Contents(int fd) {
-  std::string all;
-  char buffer[65536];
-  ssize_t n;
-  EXPECT_EQ(lseek(fd, 0, SEEK_SET), 0);
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) all.append(buffer, n);
-  return all;
-}
 
 absl::Status RunRaw(TestServer::Behaviour behaviour, const std::string& input,
                     std::string* output,
@@ -39,13 +22,13 @@ absl::Status RunRaw(TestServer::Behaviour behaviour, const std::string& input,
   EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   sdfd::UniqueFd client(pair[0]);
   TestServer server(sdfd::UniqueFd(pair[1]), behaviour);
-  sdfd::UniqueFd in = MemFd(input);
-  sdfd::UniqueFd out = MemFd("");
+  sdfd::UniqueFd in = MemFdWith(input);
+  sdfd::UniqueFd out = MemFdWith("");
   absl::Status status = RunRawMode(client.get(), {.target = "/test.sk",
                                                   .timeout = timeout,
                                                   .in_fd = in.get(),
                                                   .out_fd = out.get()});
-  *output = Contents(out.get());
+  *output = ReadAllFromStart(out.get());
   return status;
 }
 
