@@ -84,6 +84,17 @@ bool IsStaleUnixSocket(const SocketSpec& spec, const Address& address) {
          errno == ECONNREFUSED;
 }
 
+// SetSendTimeout sets SO_SNDTIMEO on `fd`; {0, 0} means no timeout.
+absl::Status SetSendTimeout(const UniqueFd& fd, const SocketSpec& spec,
+                            timeval value) {
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &value, sizeof(value)) <
+      0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<SocketSpec> ParseSocketSpec(absl::string_view text) {
@@ -199,15 +210,12 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
     return internal::ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
   }
   // A blocking connect() waits for the server as long as the socket's send
-  // timeout allows (SO_SNDTIMEO, man 7 socket); zero means forever.
-  timeval wait = {0, 0};
-  if (timeout != absl::InfiniteDuration()) {
-    wait = absl::ToTimeval(std::max(timeout, absl::Microseconds(1)));
-  }
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) <
-      0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
+  // timeout allows (SO_SNDTIMEO, man 7 socket); a new socket has none.
+  const bool bounded = timeout != absl::InfiniteDuration();
+  if (bounded) {
+    absl::Status status = SetSendTimeout(
+        fd, spec, absl::ToTimeval(std::max(timeout, absl::Microseconds(1))));
+    if (!status.ok()) return status;
   }
   const Address address = ToAddress(spec);
   // No retry on EINTR: the connection then completes in the background and a
@@ -216,8 +224,7 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
     const int error = errno;
     // When the timeout runs out, a unix connect() fails with EAGAIN (the
     // backlog stayed full) and a TCP one with EINPROGRESS (no handshake yet).
-    if (timeout != absl::InfiniteDuration() &&
-        (error == EAGAIN || error == EINPROGRESS)) {
+    if (bounded && (error == EAGAIN || error == EINPROGRESS)) {
       return internal::WithErrno(
           absl::DeadlineExceededError(
               absl::StrCat("connect(", spec.text, "): timed out after ",
@@ -228,11 +235,9 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
                                 absl::StrCat("connect(", spec.text, ")"));
   }
   // Later sends are the caller's business: leave no timeout behind.
-  const timeval forever = {0, 0};
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &forever,
-                   sizeof(forever)) < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
+  if (bounded) {
+    absl::Status status = SetSendTimeout(fd, spec, timeval{0, 0});
+    if (!status.ok()) return status;
   }
   return fd;
 }
