@@ -12,18 +12,24 @@ status=0
 
 # The control (the differential test, which links libsystemd on purpose)
 # proves that this check can see libsystemd at all.
-if ! ldd "${control}" | grep -q 'libsystemd'; then
+# Each listing is read whole before grep looks at it: `ldd | grep -q` under
+# pipefail fails at random when grep exits early and ldd, still writing a
+# long listing, dies of SIGPIPE.
+control_libs=$(ldd "${control}")
+if ! grep -q 'libsystemd' <<<"${control_libs}"; then
   echo "FAIL: ldd does not show libsystemd even in ${control}" >&2
   status=1
 fi
 
+probe_libs=$(ldd "${probe}")
 echo "ldd ${probe}:"
-ldd "${probe}"
-if ldd "${probe}" | grep -Eq 'libsystemd|liblzma|libgcrypt|libzstd|liblz4|libcap'; then
+echo "${probe_libs}"
+if grep -Eq 'libsystemd|liblzma|libgcrypt|libzstd|liblz4|libcap' <<<"${probe_libs}"; then
   echo "FAIL: the probe links libsystemd or one of its dependencies" >&2
   status=1
 fi
-if nm -D --undefined-only "${probe}" | grep -Eq ' sd_[a-z_]+$'; then
+probe_undefined=$(nm -D --undefined-only "${probe}")
+if grep -Eq ' sd_[a-z_]+$' <<<"${probe_undefined}"; then
   echo "FAIL: the probe needs sd_* symbols from elsewhere" >&2
   status=1
 fi
