@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Usage: build_deb.sh PACKAGE VERSION ARCH MAINTAINER DATE CONTROL MANIFEST OUT.deb
+#                     STATIC_BUILT_USING
 # The action behind deb_package (packaging/deb.bzl): stages the files MANIFEST
 # lists ("KIND SOURCE DEST" per line; KIND is strip, gzip, copy or script),
-# computes Depends: (dpkg-shlibdeps) and Installed-Size:, writes DEBIAN/control
+# computes Depends: (dpkg-shlibdeps), Static-Built-Using: (the source packages
+# of STATIC_BUILT_USING, comma-separated -dev packages whose static libraries
+# the binaries link; may be empty) and Installed-Size:, writes DEBIAN/control
 # and DEBIAN/md5sums, and builds OUT.deb with dpkg-deb. DATE (RFC 2822, the
 # newest changelog entry's) becomes SOURCE_DATE_EPOCH and every mtime, so the
 # result depends only on the inputs: no clock, no build path, no user.
 set -euo pipefail
 
-if (($# != 8)); then
-  echo "usage: $0 PACKAGE VERSION ARCH MAINTAINER DATE CONTROL MANIFEST OUT.deb" >&2
+if (($# != 9)); then
+  echo "usage: $0 PACKAGE VERSION ARCH MAINTAINER DATE CONTROL MANIFEST OUT.deb" \
+    "STATIC_BUILT_USING" >&2
   exit 2
 fi
 readonly package=$1 version=$2 arch=$3 maintainer=$4 date=$5 control=$6 \
-  manifest=$7 out=$8
+  manifest=$7 out=$8 static_built_using=$9
 
 umask 022
 export LC_ALL=C TZ=UTC
@@ -66,7 +70,8 @@ if [[ "${template_package}" != "${package}" ]]; then
   exit 1
 fi
 
-if grep -E '^(Version|Architecture|Maintainer|Installed-Size|Depends):' "${control}"; then
+if grep -E '^(Version|Architecture|Maintainer|Installed-Size|Depends|Static-Built-Using):' \
+  "${control}"; then
   echo "build_deb.sh: ${control} must not set the fields above; the rule" \
     "computes them" >&2
   exit 1
@@ -82,6 +87,23 @@ if ((${#binaries[@]} > 0)); then
   substvars=$(cd "${work}/src" && dpkg-shlibdeps -O "${binaries[@]/#/-e}")
   depends=$(sed -n 's/^shlibs:Depends=//p' <<<"${substvars}")
 fi
+
+# Static-Built-Using: each package's source and exact version, as installed
+# here: the code copied into the binaries is that version's (deb-control(5)).
+static_sources=()
+if [[ -n "${static_built_using}" ]]; then
+  IFS=, read -r -a static_packages <<<"${static_built_using}"
+  for p in "${static_packages[@]}"; do
+    source=$(dpkg-query -W -f='${source:Package} (= ${source:Version})' "${p}" 2>/dev/null) || {
+      echo "build_deb.sh: static_built_using names ${p}, which is not installed:" \
+        "install it (tools/setup does), or drop it from the rule" >&2
+      exit 1
+    }
+    static_sources+=("${source}")
+  done
+fi
+static_built_using_field=$(printf '%s\n' "${static_sources[@]}" | LC_ALL=C sort -u |
+  paste -sd, - | sed 's/,/, /g')
 
 # Installed-Size: as dpkg-gencontrol computes it, in KiB: each regular file and
 # symlink rounded up to whole KiB, 1 KiB for anything else (find prints 1 byte
@@ -100,6 +122,9 @@ installed_size=$(find "${root}" -mindepth 1 -path "${root}/DEBIAN" -prune -o \
   echo "Installed-Size: ${installed_size}"
   if [[ -n "${depends}" ]]; then
     echo "Depends: ${depends}"
+  fi
+  if [[ -n "${static_built_using_field}" ]]; then
+    echo "Static-Built-Using: ${static_built_using_field}"
   fi
   sed -n '/^Description:/,$p' "${control}"
 } >"${root}/DEBIAN/control"

@@ -7,8 +7,11 @@ own. One action runs `build_deb.sh`, which:
 - stages a tree: binaries stripped (`strip --strip-unneeded`, as `dh_strip`
   does), man pages and the changelog compressed with `gzip -9n`, every other
   file copied; files 0644, binaries and maintainer scripts 0755;
-- computes `Depends:` from the binaries with `dpkg-shlibdeps`, and
-  `Installed-Size:` as `dpkg-gencontrol` does;
+- computes `Depends:` from the binaries with `dpkg-shlibdeps`,
+  `Static-Built-Using:` from the `-dev` packages whose static libraries the
+  binaries link (each as its source package and exact version, from the
+  build machine's dpkg database), and `Installed-Size:` as `dpkg-gencontrol`
+  does;
 - writes `DEBIAN/control` and `DEBIAN/md5sums`;
 - sets every mtime to `SOURCE_DATE_EPOCH`, taken from the date of the newest
   changelog entry, and runs `dpkg-deb --root-owner-group --build` with one
@@ -33,7 +36,8 @@ Usage in a BUILD file:
 writes `bazel-bin/<package dir>/foobar_<version>_amd64.deb`. Mistakes fail
 the build with a message: a `Package:` in the template that differs from
 `package`, a destination that is not absolute, a changelog entry missing a
-field, or a binary `dpkg-shlibdeps` cannot resolve.
+field, a binary `dpkg-shlibdeps` cannot resolve, or a `static_built_using`
+package that is not installed.
 """
 
 _CHANGELOG_KEYS = ["version", "distribution", "urgency", "changes", "maintainer", "date"]
@@ -158,13 +162,15 @@ def _deb_package_impl(ctx):
             ctx.file.control.path,
             manifest.path,
             deb.path,
+            ",".join(ctx.attr.static_built_using),
         ],
         inputs = inputs,
         outputs = [deb],
         mnemonic = "DebPackage",
         progress_message = "Building Debian package %s" % deb.short_path,
-        # The action reads the host's dpkg database (dpkg-shlibdeps), which
-        # Bazel cannot see as an input; never reuse a result across machines.
+        # The action reads the host's dpkg database (dpkg-shlibdeps, and
+        # dpkg-query for Static-Built-Using), which Bazel cannot see as an
+        # input; never reuse a result across machines.
         execution_requirements = {"no-remote": "1"},
     )
     return [DefaultInfo(
@@ -191,7 +197,7 @@ _deb_package = rule(
         "control": attr.label(
             allow_single_file = True,
             mandatory = True,
-            doc = "DEBIAN/control without the fields the rule adds (Version, Architecture, Maintainer, Installed-Size, Depends). Its Package: must equal package.",
+            doc = "DEBIAN/control without the fields the rule adds (Version, Architecture, Maintainer, Installed-Size, Depends, Static-Built-Using). Its Package: must equal package.",
         ),
         "date": attr.string(
             mandatory = True,
@@ -200,6 +206,9 @@ _deb_package = rule(
         "files": attr.label_keyed_string_dict(
             allow_files = True,
             doc = "Plain files to their absolute install paths, mode 0644.",
+        ),
+        "static_built_using": attr.string_list(
+            doc = "Debian packages whose static libraries the binaries link (libc6-dev, libabsl-dev, ...). Each becomes its source package and exact installed version in Static-Built-Using:, so a security update of that source shows this package needs a rebuild (deb-control(5)).",
         ),
         "maintainer_scripts": attr.label_keyed_string_dict(
             allow_files = True,
@@ -244,7 +253,8 @@ def deb_package(name, package, changelog, **kwargs):
         urgency, changes (list of strings), maintainer ("Name <mail>") and
         date (RFC 2822, as `date -R` prints it).
       **kwargs: the other attributes of the rule: control, binaries,
-        man_pages, files, maintainer_scripts, architecture, visibility, tags.
+        man_pages, files, maintainer_scripts, static_built_using, architecture,
+        visibility, tags.
     """
     _deb_package(
         name = name,

@@ -3,7 +3,8 @@
 # Checks what //packaging:foobar_deb contains, without installing it: the exact
 # file list with owners and modes, every mtime equal to the changelog's date,
 # DEBIAN/md5sums, stripped binaries, Depends: matching exactly the packages of
-# the libraries the binaries load, gzip -n headers, control fields, maintainer
+# the libraries the binaries load, foobard a static PIE and Static-Built-Using:
+# naming the exact sources of what it links statically, gzip -n headers, control fields, maintainer
 # scripts that drive systemd only through deb-systemd-helper/-invoke, and no
 # build path anywhere. Ends with "N passed, N failed".
 set -euo pipefail
@@ -131,6 +132,58 @@ depends_match_needed_libraries() {
   diff -u <(printf '%s\n' "${!wanted[@]}" | LC_ALL=C sort) <(echo "${got}")
 }
 
+# foobard is linked as a static PIE (daemon/BUILD): position-independent, so
+# ASLR still applies, with no interpreter and no shared library.
+foobard_is_static_pie() {
+  local elf="${root}/usr/bin/foobard"
+  readelf -h "${elf}" | grep -Eq 'Type: +DYN' || {
+    echo "foobard is not position-independent (ELF type is not DYN)"
+    return 1
+  }
+  if readelf -lW "${elf}" | grep -q INTERP; then
+    echo "foobard has a program interpreter: it is dynamically linked"
+    return 1
+  fi
+  if readelf -d "${elf}" | grep -q NEEDED; then
+    echo "foobard needs shared libraries:"
+    readelf -d "${elf}" | grep NEEDED
+    return 1
+  fi
+}
+
+# Static-Built-Using: must name the source package, at the installed version,
+# of every static archive the binaries link: glibc, libstdc++ and libgcc in
+# foobard, abseil in both. The archives are found the way the compiler finds
+# them, not from the packaging rule's list.
+static_built_using_names_linked_archives() {
+  local archive path pkg src
+  local -a expected=()
+  for archive in libc.a libstdc++.a libgcc.a libabsl_base.a; do
+    case "${archive}" in
+      libabsl_*) path="$(pkg-config --variable=libdir absl_base)/${archive}" ;;
+      *) path=$(readlink -f "$(gcc -print-file-name="${archive}")") ;;
+    esac
+    pkg=""
+    for candidate in "${path}" "${path#/usr}" "/usr${path}"; do
+      pkg=$(dpkg -S "${candidate}" 2>/dev/null | cut -d: -f1) && break
+    done
+    [[ -n "${pkg}" ]] || {
+      echo "no package ships ${archive} (${path})"
+      return 1
+    }
+    src=$(dpkg-query -W -f='${source:Package} (= ${source:Version})' "${pkg}")
+    expected+=("${src}")
+  done
+  local got want
+  got=$(sed -n 's/^Static-Built-Using: //p' "${control}/control")
+  want=$(printf '%s\n' "${expected[@]}" | LC_ALL=C sort -u | paste -sd, - | sed 's/,/, /g')
+  echo "Static-Built-Using: ${got}"
+  [[ "${got}" == "${want}" ]] || {
+    echo "expected Static-Built-Using: ${want}"
+    return 1
+  }
+}
+
 control_fields() {
   local want
   local maintainer
@@ -205,6 +258,9 @@ check "every mtime is the changelog date" every_mtime_is_changelog_date
 check "DEBIAN/md5sums lists and matches every file" md5sums_cover_every_file
 check "binaries are stripped" binaries_are_stripped
 check "Depends: is exactly the packages of the NEEDED libraries" depends_match_needed_libraries
+check "foobard is a static PIE: no interpreter, no shared library" foobard_is_static_pie
+check "Static-Built-Using: is exactly the sources of the linked static archives" \
+  static_built_using_names_linked_archives
 check "control has Package, Version, Architecture, Maintainer, Installed-Size" control_fields
 check "man pages and changelog are gzip -n and not empty" gzip_headers_have_no_name_or_time
 check "maintainer scripts use deb-systemd-helper/-invoke" maintainer_scripts_use_deb_systemd_tools
