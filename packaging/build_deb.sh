@@ -78,13 +78,18 @@ if grep -E '^(Version|Architecture|Maintainer|Installed-Size|Depends|Static-Buil
 fi
 
 # Depends: from the libraries the stripped binaries need, never by hand.
+# Static binaries need none, and dpkg-shlibdeps only warns about them.
 # dpkg-shlibdeps wants a source tree with debian/control; a minimal one will do.
+dynamic=()
+for b in "${binaries[@]}"; do
+  if [[ "$(readelf -d "${b}")" == *"(NEEDED)"* ]]; then dynamic+=("${b}"); fi
+done
 depends=""
-if ((${#binaries[@]} > 0)); then
+if ((${#dynamic[@]} > 0)); then
   mkdir -p "${work}/src/debian"
   printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' \
     "${package}" "${package}" >"${work}/src/debian/control"
-  substvars=$(cd "${work}/src" && dpkg-shlibdeps -O "${binaries[@]/#/-e}")
+  substvars=$(cd "${work}/src" && dpkg-shlibdeps -O "${dynamic[@]/#/-e}")
   depends=$(sed -n 's/^shlibs:Depends=//p' <<<"${substvars}")
 fi
 

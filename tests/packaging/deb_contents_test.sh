@@ -135,18 +135,23 @@ depends_match_needed_libraries() {
 # foobard is linked as a static PIE (daemon/BUILD): position-independent, so
 # ASLR still applies, with no interpreter and no shared library.
 foobard_is_static_pie() {
-  local elf="${root}/usr/bin/foobard"
-  readelf -h "${elf}" | grep -Eq 'Type: +DYN' || {
+  local elf="${root}/usr/bin/foobard" header segments dynamic
+  # Captured whole: `readelf | grep -q` under pipefail fails when grep stops
+  # reading early.
+  header=$(readelf -h "${elf}")
+  segments=$(readelf -lW "${elf}")
+  dynamic=$(readelf -d "${elf}")
+  [[ "${header}" =~ Type:\ +DYN ]] || {
     echo "foobard is not position-independent (ELF type is not DYN)"
     return 1
   }
-  if readelf -lW "${elf}" | grep -q INTERP; then
+  if [[ "${segments}" == *INTERP* ]]; then
     echo "foobard has a program interpreter: it is dynamically linked"
     return 1
   fi
-  if readelf -d "${elf}" | grep -q NEEDED; then
+  if [[ "${dynamic}" == *"(NEEDED)"* ]]; then
     echo "foobard needs shared libraries:"
-    readelf -d "${elf}" | grep NEEDED
+    grep NEEDED <<<"${dynamic}"
     return 1
   fi
 }
