@@ -99,6 +99,17 @@ binaries_are_stripped() {
   return "${bad}"
 }
 
+# package_of PATH: prints the package that ships PATH. dpkg knows a file by
+# the path its package ships it at, which on a merged-/usr system may be PATH
+# with or without its /usr.
+package_of() {
+  local candidate
+  for candidate in "$1" "${1#/usr}" "/usr$1"; do
+    dpkg -S "${candidate}" 2>/dev/null | cut -d: -f1 && return 0
+  done
+  return 1
+}
+
 # Every library a binary loads must be in Depends: through its package, and
 # Depends: must hold nothing else: it is computed, never written by hand.
 depends_match_needed_libraries() {
@@ -113,14 +124,9 @@ depends_match_needed_libraries() {
         echo "${bin}: cannot find ${lib}"
         return 1
       }
-      # dpkg knows a file by the path its package ships it at, which on a
-      # merged-/usr system may be either of these.
-      local real pkg=""
+      local real pkg
       real=$(readlink -f "${path}")
-      for candidate in "${real}" "${real#/usr}" "/usr${real}"; do
-        pkg=$(dpkg -S "${candidate}" 2>/dev/null | cut -d: -f1) && break
-      done
-      [[ -n "${pkg}" ]] || {
+      pkg=$(package_of "${real}") || {
         echo "${bin}: no package ships ${real}"
         return 1
       }
@@ -168,11 +174,7 @@ static_built_using_names_linked_archives() {
       libabsl_*) path="$(pkg-config --variable=libdir absl_base)/${archive}" ;;
       *) path=$(readlink -f "$(gcc -print-file-name="${archive}")") ;;
     esac
-    pkg=""
-    for candidate in "${path}" "${path#/usr}" "/usr${path}"; do
-      pkg=$(dpkg -S "${candidate}" 2>/dev/null | cut -d: -f1) && break
-    done
-    [[ -n "${pkg}" ]] || {
+    pkg=$(package_of "${path}") || {
       echo "no package ships ${archive} (${path})"
       return 1
     }
