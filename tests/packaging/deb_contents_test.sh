@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Usage: deb_contents_test.sh FOOBAR.DEB
+# Usage: deb_contents_test.sh FOOBAR.DEB FOOBARD_LINK
 # Checks what //packaging:foobar_deb contains, without installing it: the exact
 # file list with owners and modes, every mtime equal to the changelog's date,
 # DEBIAN/md5sums, stripped binaries, Depends: matching exactly the packages of
-# the libraries the binaries load, foobard a static PIE and Static-Built-Using:
+# the libraries the binaries load, foobard linked as FOOBARD_LINK says
+# (static-pie, or dynamic under the sanitizer configs), Static-Built-Using:
 # naming the exact sources of what it links statically, gzip -n headers, control fields, maintainer
 # scripts that drive systemd only through deb-systemd-helper/-invoke, and no
 # build path anywhere. Ends with "N passed, N failed".
 set -euo pipefail
 
-if (($# != 1)); then
-  echo "usage: $0 FOOBAR.DEB" >&2
+if (($# != 2)) || [[ "$2" != static-pie && "$2" != dynamic ]]; then
+  echo "usage: $0 FOOBAR.DEB static-pie|dynamic" >&2
   exit 2
 fi
-readonly deb=$1
+readonly deb=$1 foobard_link=$2
 
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/deb.XXXXXX")
 trap 'rm -rf "${tmp}"' EXIT
@@ -139,8 +140,9 @@ depends_match_needed_libraries() {
 }
 
 # foobard is linked as a static PIE (daemon/BUILD): position-independent, so
-# ASLR still applies, with no interpreter and no shared library.
-foobard_is_static_pie() {
+# ASLR still applies, with no interpreter and no shared library. Under the
+# sanitizer configs it is an ordinary dynamic executable.
+foobard_link_is_as_configured() {
   local elf="${root}/usr/bin/foobard" header segments dynamic
   # Captured whole: `readelf | grep -q` under pipefail fails when grep stops
   # reading early.
@@ -151,6 +153,13 @@ foobard_is_static_pie() {
     echo "foobard is not position-independent (ELF type is not DYN)"
     return 1
   }
+  if [[ "${foobard_link}" == dynamic ]]; then
+    [[ "${segments}" == *INTERP* ]] || {
+      echo "foobard has no program interpreter, but this configuration links it dynamically"
+      return 1
+    }
+    return 0
+  fi
   if [[ "${segments}" == *INTERP* ]]; then
     echo "foobard has a program interpreter: it is dynamically linked"
     return 1
@@ -265,7 +274,7 @@ check "every mtime is the changelog date" every_mtime_is_changelog_date
 check "DEBIAN/md5sums lists and matches every file" md5sums_cover_every_file
 check "binaries are stripped" binaries_are_stripped
 check "Depends: is exactly the packages of the NEEDED libraries" depends_match_needed_libraries
-check "foobard is a static PIE: no interpreter, no shared library" foobard_is_static_pie
+check "foobard is linked as ${foobard_link}" foobard_link_is_as_configured
 check "Static-Built-Using: is exactly the sources of the linked static archives" \
   static_built_using_names_linked_archives
 check "control has Package, Version, Architecture, Maintainer, Installed-Size" control_fields
