@@ -1,6 +1,7 @@
 #include "sdfd/internal/test_child.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -201,12 +203,57 @@ std::string TestTmpDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
+namespace {
+
+// The directory made by SocketDir when $TEST_TMPDIR is too deep, and the
+// process that made it: forked children share the path but must not remove
+// it (they leave with _exit anyway).
+const char* g_made_dir = nullptr;
+pid_t g_made_dir_owner = 0;
+
+// RemoveMadeDir runs at exit: the directory holds only what UniqueSocketPath
+// named, so one level of entries is all there is.
+void RemoveMadeDir() {
+  if (g_made_dir == nullptr || ::getpid() != g_made_dir_owner) return;
+  if (DIR* dir = ::opendir(g_made_dir)) {
+    while (const dirent* entry = ::readdir(dir)) {
+      if (std::strcmp(entry->d_name, ".") == 0 ||
+          std::strcmp(entry->d_name, "..") == 0) {
+        continue;
+      }
+      ::unlinkat(::dirfd(dir), entry->d_name, 0);
+    }
+    ::closedir(dir);
+  }
+  ::rmdir(g_made_dir);
+}
+
+// SocketDir is where UniqueSocketPath puts its names: $TEST_TMPDIR when it
+// is short enough for sockaddr_un's 108 bytes, else a directory of this
+// process's own under /tmp. mkdtemp makes that one new every time, so a
+// recycled pid never meets a socket an earlier run left behind.
+const std::string& SocketDir() {
+  static const std::string* const dir = [] {
+    std::string tmp = TestTmpDir();
+    if (tmp.size() <= 60) return new std::string(tmp);
+    static char made[] = "/tmp/sdfd-test.XXXXXX";
+    if (::mkdtemp(made) == nullptr) {
+      std::fprintf(stderr, "mkdtemp(%s): %s\n", made, std::strerror(errno));
+      std::abort();
+    }
+    g_made_dir = made;
+    g_made_dir_owner = ::getpid();
+    std::atexit(RemoveMadeDir);
+    return new std::string(made);
+  }();
+  return *dir;
+}
+
+}  // namespace
+
 std::string UniqueSocketPath(const std::string& stem) {
   static std::atomic<int> counter{0};
-  std::string dir = TestTmpDir();
-  // $TEST_TMPDIR can be deep; fall back to /tmp to stay under 108 bytes.
-  if (dir.size() > 60) dir = "/tmp";
-  return absl::StrCat(dir, "/", stem, ".", ::getpid(), ".", counter++);
+  return absl::StrCat(SocketDir(), "/", stem, ".", ::getpid(), ".", counter++);
 }
 
 absl::StatusOr<std::string> RunInChild(

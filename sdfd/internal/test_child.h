@@ -60,8 +60,9 @@ absl::StatusOr<std::string> RunInChild(
 // TestTmpDir is $TEST_TMPDIR (or /tmp), for sockets and files.
 std::string TestTmpDir();
 
-// UniqueSocketPath returns a fresh path under TestTmpDir() short enough for
-// sockaddr_un.
+// UniqueSocketPath returns a fresh path short enough for sockaddr_un: under
+// TestTmpDir() if that is short, else in a directory this process made under
+// /tmp with mkdtemp and removes at exit.
 std::string UniqueSocketPath(const std::string& stem);
 
 }  // namespace sdfd::internal
