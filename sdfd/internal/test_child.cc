@@ -205,16 +205,16 @@ std::string TestTmpDir() {
 
 namespace {
 
-// The directory made by SocketDir when $TEST_TMPDIR is too deep, and the
-// process that made it: forked children share the path but must not remove
-// it (they leave with _exit anyway).
-const char* g_made_dir = nullptr;
+// The directory SocketDir makes when $TEST_TMPDIR is too deep, and the
+// process that made it (0 until then): forked children share the path but
+// must not remove it (they leave with _exit anyway).
+char g_made_dir[] = "/tmp/sdfd-test.XXXXXX";
 pid_t g_made_dir_owner = 0;
 
 // RemoveMadeDir runs at exit: the directory holds only what UniqueSocketPath
 // named, so one level of entries is all there is.
 void RemoveMadeDir() {
-  if (g_made_dir == nullptr || ::getpid() != g_made_dir_owner) return;
+  if (::getpid() != g_made_dir_owner) return;
   if (DIR* dir = ::opendir(g_made_dir)) {
     while (const dirent* entry = ::readdir(dir)) {
       if (std::strcmp(entry->d_name, ".") == 0 ||
@@ -236,15 +236,14 @@ const std::string& SocketDir() {
   static const std::string* const dir = [] {
     std::string tmp = TestTmpDir();
     if (tmp.size() <= 60) return new std::string(tmp);
-    static char made[] = "/tmp/sdfd-test.XXXXXX";
-    if (::mkdtemp(made) == nullptr) {
-      std::fprintf(stderr, "mkdtemp(%s): %s\n", made, std::strerror(errno));
+    if (::mkdtemp(g_made_dir) == nullptr) {
+      std::fprintf(stderr, "mkdtemp(%s): %s\n", g_made_dir,
+                   std::strerror(errno));
       std::abort();
     }
-    g_made_dir = made;
     g_made_dir_owner = ::getpid();
     std::atexit(RemoveMadeDir);
-    return new std::string(made);
+    return new std::string(g_made_dir);
   }();
   return *dir;
 }
