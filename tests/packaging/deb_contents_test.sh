@@ -5,9 +5,10 @@
 # DEBIAN/md5sums, stripped binaries, Depends: matching exactly the packages of
 # the libraries the binaries load, foobard linked as FOOBARD_LINK says
 # (static-pie, or dynamic under the sanitizer configs), Static-Built-Using:
-# naming the exact sources of what it links statically, gzip -n headers, control fields, maintainer
-# scripts that drive systemd only through deb-systemd-helper/-invoke, and no
-# build path anywhere. Ends with "N passed, N failed".
+# naming the exact sources of what is linked statically, gzip -n headers,
+# control fields, maintainer scripts that drive systemd only through
+# deb-systemd-helper/-invoke, and no build path anywhere. Ends with
+# "N passed, N failed".
 set -euo pipefail
 
 if (($# != 2)) || [[ "$2" != static-pie && "$2" != dynamic ]]; then
