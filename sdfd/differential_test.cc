@@ -7,6 +7,7 @@
 //
 // This is the only target that links libsystemd; nothing shipped does.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -565,6 +567,101 @@ INSTANTIATE_TEST_SUITE_P(Cases, NotifyDifferential,
                          [](const ::testing::TestParamInfo<NotifyCase>& info) {
                            return std::string(info.param.name);
                          });
+
+// ---------------------------------------------------------------------------
+// BARRIER=1: sdfd::NotifyBarrier against sd_notify_barrier. The test plays
+// the manager: it receives the datagram while the child waits, then either
+// closes the pipe's write end at once (the barrier passes) or holds it until
+// the child gave up (both time out).
+
+struct BarrierCase {
+  const char* name;
+  std::optional<std::string> notify_socket;  // kReceiver: the test's address
+  bool manager_closes = true;  // false: hold the fd until the child is done
+  bool unset_environment = false;
+  bool expect_datagram = true;
+};
+
+std::string BarrierInChild(bool libsystemd, const BarrierCase& c) {
+  // 50 ms only matters in the case where the manager never answers.
+  constexpr int64_t kTimeoutUsec = 50 * 1000;
+  int r;
+  if (libsystemd) {
+    r = sd_notify_barrier(c.unset_environment ? 1 : 0, kTimeoutUsec);
+  } else {
+    absl::StatusOr<bool> passed =
+        NotifyBarrier(absl::Microseconds(kTimeoutUsec), c.unset_environment);
+    r = passed.ok() ? (*passed ? 1 : 0)
+                    : internal::NegativeErrnoOf(passed.status());
+  }
+  return absl::StrCat("r=", r,
+                      " env=", std::getenv("NOTIFY_SOCKET") ? "set" : "-");
+}
+
+// DescribeFd says what the manager got: a pipe's write end is expected.
+std::string DescribeFd(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return "closed";
+  const int flags = ::fcntl(fd, F_GETFL);
+  return absl::StrCat(S_ISFIFO(st.st_mode) ? "fifo" : "other",
+                      (flags & O_ACCMODE) == O_WRONLY ? "-wronly" : "-other");
+}
+
+class BarrierDifferential : public ::testing::TestWithParam<BarrierCase> {};
+
+TEST_P(BarrierDifferential, SameOutcomeAsLibsystemd) {
+  const BarrierCase c = GetParam();
+  Receiver receiver(/*abstract=*/false);
+  ASSERT_TRUE(receiver.ok());
+  std::optional<std::string> notify_socket = c.notify_socket;
+  if (notify_socket == kReceiver) notify_socket = receiver.address();
+  std::vector<std::string> observed;
+  for (bool libsystemd : {false, true}) {
+    absl::StatusOr<std::string> report = absl::UnknownError("not run");
+    std::thread child([&] {
+      report =
+          internal::RunInChild({}, {{"NOTIFY_SOCKET", notify_socket}},
+                               [&] { return BarrierInChild(libsystemd, c); });
+    });
+    std::optional<Datagram> d;
+    std::string seen = "datagram=none";
+    auto describe = [&seen](const Datagram& got) {
+      std::vector<std::string> fds;
+      for (const UniqueFd& fd : got.fds) fds.push_back(DescribeFd(fd.get()));
+      seen = absl::StrCat("payload=\"", got.payload, "\" fds=[",
+                          absl::StrJoin(fds, ","), "]");
+    };
+    if (c.expect_datagram) {
+      pollfd p = {receiver.fd(), POLLIN, 0};
+      // Awaited, not slept: the child's datagram wakes the poll.
+      if (::poll(&p, 1, -1) == 1) d = receiver.Receive();
+      if (d.has_value()) describe(*d);
+      if (d.has_value() && c.manager_closes) d->fds.clear();
+    }
+    child.join();
+    ASSERT_TRUE(report.ok()) << report.status();
+    if (!c.expect_datagram) {
+      d = receiver.Receive();
+      if (d.has_value()) describe(*d);
+    }
+    observed.push_back(absl::StrCat(*report, " ", seen));
+  }
+  RecordProperty("observed", observed[0]);
+  EXPECT_EQ(observed[0], observed[1]) << "sdfd first, libsystemd second";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BarrierDifferential,
+    ::testing::Values(
+        BarrierCase{"manager_answers", kReceiver},
+        BarrierCase{"manager_answers_unset", kReceiver, true, true},
+        BarrierCase{"manager_never_answers", kReceiver, false},
+        BarrierCase{"no_notify_socket", std::nullopt, true, false, false},
+        BarrierCase{"relative_path", "relative", true, false, false},
+        BarrierCase{"nobody_listens", "/nonexistent/sock", true, false, false}),
+    [](const ::testing::TestParamInfo<BarrierCase>& info) {
+      return std::string(info.param.name);
+    });
 
 }  // namespace
 }  // namespace sdfd

@@ -1,9 +1,12 @@
 #include "sdfd/notify.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
@@ -175,6 +178,62 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
 
 absl::StatusOr<bool> Notify(absl::string_view state) {
   return PidNotifyWithFds(state, {}, NotifyOptions());
+}
+
+// ---------------------------------------------------------------------------
+// BARRIER=1: see notify.h.
+
+absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
+                                   bool unset_environment) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return internal::ErrnoError(errno, "pipe2(O_CLOEXEC)");
+  }
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  NotifyOptions options;
+  options.unset_environment = unset_environment;
+  const int sent_fd = write_end.get();
+  absl::StatusOr<bool> sent = PidNotifyWithFds("BARRIER=1", {sent_fd}, options);
+  if (!sent.ok() || !*sent) return sent;
+  // Only the manager's copy may keep the pipe open now.
+  write_end.reset();
+
+  // ppoll with no requested events: POLLHUP is always reported.
+  pollfd p = {read_end.get(), 0, 0};
+  timespec ts;
+  timespec* ts_ptr = nullptr;
+  if (timeout != absl::InfiniteDuration()) {
+    ts = absl::ToTimespec(std::max(timeout, absl::ZeroDuration()));
+    ts_ptr = &ts;
+  }
+  for (;;) {
+    // ppoll may return early on EINTR; the remaining time is recomputed so
+    // that a signal cannot stretch the wait.
+    const absl::Time start = absl::Now();
+    const int r = ::ppoll(&p, 1, ts_ptr, nullptr);
+    if (r > 0) {
+      if (p.revents & POLLNVAL) {
+        return internal::ErrnoError(EBADF, "ppoll(barrier pipe)");
+      }
+      return true;
+    }
+    if (r == 0) {
+      return internal::WithErrno(
+          absl::DeadlineExceededError(absl::StrCat(
+              "BARRIER=1: the service manager did not answer within ",
+              absl::FormatDuration(timeout))),
+          ETIMEDOUT);
+    }
+    if (errno != EINTR) {
+      return internal::ErrnoError(errno, "ppoll(barrier pipe)");
+    }
+    if (ts_ptr != nullptr) {
+      const absl::Duration left =
+          absl::DurationFromTimespec(ts) - (absl::Now() - start);
+      ts = absl::ToTimespec(std::max(left, absl::ZeroDuration()));
+    }
+  }
 }
 
 }  // namespace sdfd

@@ -42,6 +42,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 
 namespace sdfd {
@@ -66,6 +67,34 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
 
 // Notify is sd_notify(0, state).
 absl::StatusOr<bool> Notify(absl::string_view state);
+
+// ---------------------------------------------------------------------------
+// BARRIER=1 (sd_notify_barrier(3), systemd >= 246).
+//
+// NotifyBarrier is sd_notify_barrier(unset_environment, timeout): it sends
+// "BARRIER=1" alone in its datagram (systemd 252 ignores anything sent with
+// it) together with the write end of a fresh pipe, closes its own copy, and
+// waits until the read end reports POLLHUP, i.e. until the service manager
+// closed the write end. The manager processes notifications in order, so:
+//
+//   Contract: once it returns true, PID 1 has *processed* every message this
+//   process sent before it (READY=1, FDSTORE=1, ...). It does NOT prove that
+//   an FDSTORE=1 entry was *kept*: a full store (FileDescriptorStoreMax=) or
+//   a disabled one (0) drops the fds and the barrier still returns. Since
+//   systemd 254 the service's $FDSTORE says whether the store is enabled and
+//   how big it is; under systemd 252 that cannot be known from the service.
+//
+// It blocks for up to `timeout` (absl::InfiniteDuration() waits for ever):
+// call it where nothing else needs the thread, e.g. after serving stopped.
+// Returns true once the barrier was passed, false (nothing sent, no wait)
+// when NOTIFY_SOCKET is unset, DeadlineExceededError carrying ETIMEDOUT when
+// the manager did not answer in time, and the failing call's errno
+// otherwise. sdfd/differential_test.cc compares it with libsystemd's.
+//
+//   absl::StatusOr<bool> passed = sdfd::NotifyBarrier(absl::Seconds(5));
+//   if (!passed.ok()) LogWarning(passed.status());  // ETIMEDOUT: PID 1 busy
+absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
+                                   bool unset_environment = false);
 
 }  // namespace sdfd
 

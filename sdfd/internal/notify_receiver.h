@@ -39,6 +39,9 @@ class Receiver {
   const std::string& address() const { return address_; }
   // ok() is false when the socket could not be set up.
   bool ok() const { return ok_; }
+  // fd() is the bound socket, for tests that poll it while a sender blocks
+  // (NotifyBarrier waits for the receiver to close what it got).
+  int fd() const { return fd_.get(); }
 
   // Receive takes the next queued datagram without waiting: callers look
   // only after the sender has exited, so it is either queued now or was
