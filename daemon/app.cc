@@ -19,6 +19,7 @@
 #include "daemon/logger.h"
 #include "daemon/server.h"
 #include "sdfd/activation.h"
+#include "sdfd/handoff.h"
 #include "sdfd/socket_spec.h"
 #include "sdfd/watchdog.h"
 
@@ -117,11 +118,10 @@ int Main(int argc, char** argv) {
     if (!config->listen.empty()) {
       log.Info("--listen ignored: systemd passed the sockets");
     }
-    std::vector<std::string> store_names;
-    std::vector<absl::Status> problems;
-    std::vector<HandedOff> handed_off = TakeHandedOff(
-        activation->fds, kMaxBufferLimit, &store_names, &problems);
-    for (const absl::Status& problem : problems) log.Warning(problem.message());
+    HandedOffSet handed_off = TakeHandedOff(activation->fds, kMaxBufferLimit);
+    for (const absl::Status& problem : handed_off.problems) {
+      log.Error(problem.message());
+    }
     for (sdfd::ListenFd& fd : activation->fds) {
       absl::StatusOr<std::string> what =
           (*server)->AddSocket(std::move(fd.fd), fd.name);
@@ -132,7 +132,7 @@ int Main(int argc, char** argv) {
       served.push_back(*std::move(what));
     }
     size_t unsent = 0;
-    for (HandedOff& conn : handed_off) {
+    for (HandedOff& conn : handed_off.connections) {
       unsent += conn.unsent.size();
       absl::Status s =
           (*server)->AdoptConnection(std::move(conn.fd), conn.unsent);
@@ -140,14 +140,21 @@ int Main(int argc, char** argv) {
         log.Error(absl::StrCat("handed-off ", conn.name, ": ", s.message()));
       }
     }
-    if (!handed_off.empty()) {
-      served.push_back(absl::StrCat(handed_off.size(),
+    if (!handed_off.connections.empty()) {
+      served.push_back(absl::StrCat(handed_off.connections.size(),
                                     " handed-off connections with ", unsent,
                                     " unsent bytes"));
     }
-    // Taken over: systemd's copies go, or every later start would get them
-    // again (see handoff.h).
-    for (const std::string& name : store_names) {
+    // Taken over (or refused): systemd's copies go, or every later start
+    // would get them again (see handoff.h).
+    if (handed_off.bundles > 0) {
+      absl::StatusOr<bool> removed = sdfd::RemoveHandoffFromStore();
+      if (!removed.ok()) {
+        log.Warning(absl::StrCat("FDSTOREREMOVE ", sdfd::kHandoffFdName, ": ",
+                                 removed.status().message()));
+      }
+    }
+    for (const std::string& name : handed_off.legacy_names) {
       absl::Status s = RemoveFromStore(name);
       if (!s.ok()) {
         log.Warning(absl::StrCat("FDSTOREREMOVE ", name, ": ", s.message()));

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sdfd/handoff.h"
 #include "sdfd/notify.h"
 
 namespace foobard {
@@ -100,10 +101,10 @@ absl::StatusOr<std::string> ReadMemfd(int fd, size_t max_size) {
   return data;
 }
 
-std::vector<HandedOff> TakeHandedOff(std::vector<sdfd::ListenFd>& fds,
-                                     size_t max_unsent,
-                                     std::vector<std::string>* store_names,
-                                     std::vector<absl::Status>* problems) {
+std::vector<HandedOff> TakeLegacyHandedOff(
+    std::vector<sdfd::ListenFd>& fds, size_t max_unsent,
+    std::vector<std::string>* store_names,
+    std::vector<absl::Status>* problems) {
   std::vector<HandedOff> conns;
   std::map<std::string, sdfd::ListenFd> data_by_key;
   std::vector<sdfd::ListenFd> rest;
@@ -155,28 +156,36 @@ std::vector<HandedOff> TakeHandedOff(std::vector<sdfd::ListenFd>& fds,
   return ready;
 }
 
-absl::Status StoreConnection(int conn_fd, absl::string_view unsent,
-                             absl::string_view key) {
-  if (!unsent.empty()) {
-    absl::StatusOr<sdfd::UniqueFd> memfd = WriteMemfd(unsent);
-    if (!memfd.ok()) return memfd.status();
-    const int data_fd = memfd->get();
-    absl::StatusOr<bool> sent = sdfd::PidNotifyWithFds(
-        absl::StrCat("FDSTORE=1\nFDNAME=", DataName(key)), {data_fd});
-    if (!sent.ok()) return sent.status();
-    if (!*sent) {
-      return absl::FailedPreconditionError(
-          "NOTIFY_SOCKET is not set: there is no fd store");
+HandedOffSet TakeHandedOff(std::vector<sdfd::ListenFd>& fds,
+                           size_t max_unsent) {
+  HandedOffSet set;
+  for (sdfd::TakenHandoff& taken : sdfd::TakeHandoffs(fds)) {
+    ++set.bundles;
+    if (!taken.entries.ok()) {
+      // All or nothing (sdfd/handoff.h): every fd received was closed.
+      set.problems.push_back(
+          absl::Status(taken.entries.status().code(),
+                       absl::StrCat("fd store entry ", sdfd::kHandoffFdName,
+                                    " (fd ", taken.fd_number,
+                                    "): none of its connections is served: ",
+                                    taken.entries.status().message())));
+      continue;
+    }
+    for (sdfd::HandoffEntry& entry : *taken.entries) {
+      if (entry.state.size() > max_unsent) {
+        set.problems.push_back(absl::OutOfRangeError(absl::StrCat(
+            "closing a handed-off connection: its ", entry.state.size(),
+            " unsent bytes exceed ", max_unsent)));
+        continue;  // entry.fd closes here
+      }
+      set.connections.push_back(HandedOff{
+          std::move(entry.fd), sdfd::kHandoffFdName, std::move(entry.state)});
     }
   }
-  absl::StatusOr<bool> sent = sdfd::PidNotifyWithFds(
-      absl::StrCat("FDSTORE=1\nFDNAME=", ConnectionName(key)), {conn_fd});
-  if (!sent.ok()) return sent.status();
-  if (!*sent) {
-    return absl::FailedPreconditionError(
-        "NOTIFY_SOCKET is not set: there is no fd store");
-  }
-  return absl::OkStatus();
+  std::vector<HandedOff> legacy =
+      TakeLegacyHandedOff(fds, max_unsent, &set.legacy_names, &set.problems);
+  for (HandedOff& conn : legacy) set.connections.push_back(std::move(conn));
+  return set;
 }
 
 absl::Status RemoveFromStore(absl::string_view name) {

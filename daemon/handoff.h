@@ -1,33 +1,27 @@
-// daemon/handoff.h: passing live client connections to the next foobard
-// through systemd's fd store (man 5 systemd.service FileDescriptorStoreMax=,
-// man 3 sd_pid_notify_with_fds FDSTORE=1, FDSTOREREMOVE=1, FDNAME=).
+// daemon/handoff.h: what is specific to foobard in passing live client
+// connections to the next foobard through systemd's fd store. The mechanism
+// is libsdfd's (sdfd/handoff.h): one fd-store entry named "sdfd-handoff"
+// holds every connection, each with its unsent bytes as its state.
 //
-// Naming scheme. On SIGTERM with --handoff, each live connection is stored
-// under a name unique to it, and the bytes it still owes its client (if any)
-// are written to a memfd stored beside it:
+// Upgrades from foobar 0.1.0. 0.1.0 stored each connection as its own
+// entry, with a memfd of its unsent bytes beside it when it had any:
 //   conn.<pid>.<n>        the connected socket
 //   conn-data.<pid>.<n>   a memfd holding its unsent bytes (only if any)
-// <pid> is the storing instance and <n> counts its connections, so names
-// never collide across restarts. fd names may use [A-Za-z0-9_.-] (':' is
-// LISTEN_FDNAMES' separator and never appears). A plain "conn" (stored by
-// another tool with FDNAME=conn) is accepted as a connection with no data.
+// A user's first upgrade happens while 0.1.0 serves: the postinst reloads the
+// units and restarts the service, so 0.1.0 stores its connections that way
+// and this version must take them. A plain "conn" (stored by another tool
+// with FDNAME=conn) is accepted as a connection with no data. The data memfd
+// was stored before its connection: a connection whose data could not be
+// stored was closed, never resumed without its unsent bytes. Each of those
+// names is removed from the store (FDSTOREREMOVE=1) once taken.
 //
-// On start, systemd passes the stored fds after the socket unit's fds, with
-// their names in LISTEN_FDNAMES. TakeHandedOff() takes every conn*/conn-data*
-// fd out of that list and pairs them. The new instance then sends
-// FDSTOREREMOVE=1 for each name it took: the store keeps its copies until
-// told otherwise and would otherwise pass (and the next handoff would add)
-// stale duplicates on every later start. The data memfd is stored before its
-// connection: if storing the data fails the connection is not stored at all,
-// because a connection resumed without its unsent bytes would silently
-// corrupt the client's byte stream; closing it is the honest failure.
-//
-//   std::vector<absl::Status> problems;
-//   std::vector<foobard::HandedOff> conns =
-//       foobard::TakeHandedOff(listen_fds, &problems);
-//   for (const absl::Status& p : problems) log.Warning(p.message());
-//   for (foobard::HandedOff& c : conns) server.Adopt(std::move(c.fd),
-//   c.unsent);
+//   foobard::HandedOffSet set =
+//       foobard::TakeHandedOff(listen_fds, kMaxBufferLimit);
+//   for (const absl::Status& p : set.problems) log.Error(p.message());
+//   for (foobard::HandedOff& c : set.connections)
+//     server.AdoptConnection(std::move(c.fd), c.unsent);
+//   if (set.bundles > 0) (void)sdfd::RemoveHandoffFromStore();
+//   for (const std::string& n : set.legacy_names) (void)RemoveFromStore(n);
 #ifndef DAEMON_HANDOFF_H_
 #define DAEMON_HANDOFF_H_
 
@@ -59,7 +53,8 @@ StoredName ParseStoredName(absl::string_view name);
 std::string ConnectionName(absl::string_view key);
 std::string DataName(absl::string_view key);
 
-// WriteMemfd returns a CLOEXEC memfd holding `data`.
+// WriteMemfd returns a CLOEXEC memfd holding `data`: how 0.1.0 stored
+// unsent bytes (tests use it to play 0.1.0).
 absl::StatusOr<sdfd::UniqueFd> WriteMemfd(absl::string_view data);
 
 // ReadMemfd returns the whole content of a memfd (from offset 0, whatever
@@ -73,21 +68,33 @@ struct HandedOff {
   std::string unsent;  // bytes to send before anything else
 };
 
-// TakeHandedOff removes every conn*/conn-data* entry from `fds` and returns
-// the connections with their unsent data. `store_names` receives every name
-// taken (for FDSTOREREMOVE=1). A data memfd without its connection, or one
-// that cannot be read (its connection is then closed, see above), is
-// reported in `problems` and dropped. `max_unsent` bounds a memfd's size.
-std::vector<HandedOff> TakeHandedOff(std::vector<sdfd::ListenFd>& fds,
-                                     size_t max_unsent,
-                                     std::vector<std::string>* store_names,
-                                     std::vector<absl::Status>* problems);
+// TakeLegacyHandedOff removes every conn*/conn-data* entry (0.1.0's, see
+// above) from `fds` and returns the connections with their unsent data.
+// `store_names` receives every name taken (for FDSTOREREMOVE=1). A data
+// memfd without its connection, or one that cannot be read (its connection
+// is then closed, see above), is reported in `problems` and dropped.
+// `max_unsent` bounds a memfd's size.
+std::vector<HandedOff> TakeLegacyHandedOff(
+    std::vector<sdfd::ListenFd>& fds, size_t max_unsent,
+    std::vector<std::string>* store_names, std::vector<absl::Status>* problems);
 
-// StoreConnection stores `conn_fd` (and, when `unsent` is not empty, a memfd
-// with it, first) under pairing key `key`. NOTIFY_SOCKET unset is
-// FailedPreconditionError: nothing was stored.
-absl::Status StoreConnection(int conn_fd, absl::string_view unsent,
-                             absl::string_view key);
+// HandedOffSet is everything the fd store passed back at start.
+struct HandedOffSet {
+  std::vector<HandedOff> connections;
+  // legacy_names: 0.1.0 entries taken, each to be removed from the store.
+  std::vector<std::string> legacy_names;
+  // bundles: how many "sdfd-handoff" entries came (each to be removed by
+  // that one name, whether taken or refused).
+  size_t bundles = 0;
+  // problems: one line each, e.g. a corrupt bundle whose connections were
+  // all closed.
+  std::vector<absl::Status> problems;
+};
+
+// TakeHandedOff takes both kinds out of `fds`: bundles (sdfd/handoff.h) all
+// or nothing each, then 0.1.0's entries. A state longer than `max_unsent`
+// closes that connection with a problem line.
+HandedOffSet TakeHandedOff(std::vector<sdfd::ListenFd>& fds, size_t max_unsent);
 
 // RemoveFromStore asks systemd to drop (and close) its stored fds named
 // `name` (FDSTOREREMOVE=1). Unset NOTIFY_SOCKET is not an error.

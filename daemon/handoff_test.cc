@@ -1,6 +1,6 @@
-// daemon/handoff_test.cc: fd store names pair connections with their unsent
-// bytes, memfds round-trip, and a connection whose bytes are lost is never
-// resumed.
+// daemon/handoff_test.cc: a bundle and 0.1.0's per-connection entries are
+// both taken back; 0.1.0's names pair connections with their unsent bytes,
+// memfds round-trip, and a connection whose bytes are lost is never resumed.
 #include "daemon/handoff.h"
 
 #include <sys/mman.h>
@@ -13,6 +13,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdfd/handoff.h"
 
 namespace foobard {
 namespace {
@@ -83,7 +84,8 @@ TEST(TakeHandedOff, PairsConnectionsWithTheirDataAndLeavesTheRest) {
   fds.push_back(Named(SocketFd(), "conn"));
   std::vector<std::string> names;
   std::vector<absl::Status> problems;
-  std::vector<HandedOff> conns = TakeHandedOff(fds, 1024, &names, &problems);
+  std::vector<HandedOff> conns =
+      TakeLegacyHandedOff(fds, 1024, &names, &problems);
   EXPECT_TRUE(problems.empty());
   ASSERT_EQ(fds.size(), 1u);
   EXPECT_EQ(fds[0].name, "foobar.socket");
@@ -103,7 +105,7 @@ TEST(TakeHandedOff, DataWithoutItsConnectionIsAProblem) {
   fds.push_back(Named(*WriteMemfd("orphan"), "conn-data.9.9"));
   std::vector<std::string> names;
   std::vector<absl::Status> problems;
-  EXPECT_TRUE(TakeHandedOff(fds, 1024, &names, &problems).empty());
+  EXPECT_TRUE(TakeLegacyHandedOff(fds, 1024, &names, &problems).empty());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(
       problems[0].message(),
@@ -117,7 +119,7 @@ TEST(TakeHandedOff, ConnectionWithUnreadableDataIsClosedNotResumed) {
   fds.push_back(Named(SocketFd(), "conn-data.5.1"));  // not a memfd
   std::vector<std::string> names;
   std::vector<absl::Status> problems;
-  EXPECT_TRUE(TakeHandedOff(fds, 1024, &names, &problems).empty());
+  EXPECT_TRUE(TakeLegacyHandedOff(fds, 1024, &names, &problems).empty());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_THAT(std::string(problems[0].message()),
               ::testing::StartsWith("closing handed-off connection conn.5.1: "
@@ -125,13 +127,72 @@ TEST(TakeHandedOff, ConnectionWithUnreadableDataIsClosedNotResumed) {
                                     "unreadable"));
 }
 
-TEST(StoreConnection, WithoutNotifySocketNothingIsStored) {
-  ::unsetenv("NOTIFY_SOCKET");
-  sdfd::UniqueFd s = SocketFd();
-  EXPECT_EQ(StoreConnection(s.get(), "", "1.1").code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StoreConnection(s.get(), "bytes", "1.1").code(),
-            absl::StatusCode::kFailedPrecondition);
+// Bundle packs `states.size()` fresh connections; their clients go to
+// `clients`.
+sdfd::UniqueFd Bundle(const std::vector<std::string>& states,
+                      std::vector<sdfd::UniqueFd>* clients) {
+  std::vector<sdfd::UniqueFd> servers;
+  sdfd::HandoffWriter writer;
+  for (const std::string& state : states) {
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    servers.emplace_back(sv[0]);
+    clients->emplace_back(sv[1]);
+    EXPECT_TRUE(writer.Add(sv[0], state).ok());
+  }
+  absl::StatusOr<sdfd::UniqueFd> bundle = sdfd::PackHandoff(writer);
+  EXPECT_TRUE(bundle.ok()) << bundle.status();
+  return bundle.ok() ? *std::move(bundle) : sdfd::UniqueFd();
+}
+
+TEST(TakeHandedOff, TakesBundleAndLegacyEntriesAndLeavesTheRest) {
+  std::vector<sdfd::UniqueFd> clients;
+  std::vector<sdfd::ListenFd> fds;
+  fds.push_back(Named(SocketFd(), "foobar.socket"));
+  fds.push_back(Named(Bundle({"ab", ""}, &clients), "sdfd-handoff"));
+  fds.push_back(Named(SocketFd(), "conn.1.1"));
+  fds.push_back(Named(*WriteMemfd("xyz"), "conn-data.1.1"));
+  HandedOffSet set = TakeHandedOff(fds, 1024);
+  EXPECT_TRUE(set.problems.empty());
+  EXPECT_EQ(set.bundles, 1u);
+  EXPECT_THAT(set.legacy_names,
+              UnorderedElementsAre("conn.1.1", "conn-data.1.1"));
+  ASSERT_EQ(set.connections.size(), 3u);
+  EXPECT_EQ(set.connections[0].unsent, "ab");
+  EXPECT_EQ(set.connections[1].unsent, "");
+  EXPECT_EQ(set.connections[2].unsent, "xyz");
+  EXPECT_EQ(set.connections[2].name, "conn.1.1");
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_EQ(fds[0].name, "foobar.socket");
+}
+
+TEST(TakeHandedOff, StateBeyondTheBufferCapClosesThatConnectionOnly) {
+  std::vector<sdfd::UniqueFd> clients;
+  std::vector<sdfd::ListenFd> fds;
+  fds.push_back(
+      Named(Bundle({"ok", std::string(5, 'x')}, &clients), "sdfd-handoff"));
+  HandedOffSet set = TakeHandedOff(fds, 4);
+  ASSERT_EQ(set.connections.size(), 1u);
+  EXPECT_EQ(set.connections[0].unsent, "ok");
+  ASSERT_EQ(set.problems.size(), 1u);
+  EXPECT_EQ(set.problems[0].message(),
+            "closing a handed-off connection: its 5 unsent bytes exceed 4");
+  char c;
+  EXPECT_EQ(::recv(clients[1].get(), &c, 1, MSG_DONTWAIT), 0)
+      << "its client sees the connection closed";
+}
+
+TEST(TakeHandedOff, CorruptBundleServesNoneAndIsStillCounted) {
+  std::vector<sdfd::ListenFd> fds;
+  fds.push_back(Named(SocketFd(), "sdfd-handoff"));  // empty: no header
+  HandedOffSet set = TakeHandedOff(fds, 1024);
+  EXPECT_TRUE(set.connections.empty());
+  EXPECT_EQ(set.bundles, 1u);
+  ASSERT_EQ(set.problems.size(), 1u);
+  EXPECT_THAT(std::string(set.problems[0].message()),
+              ::testing::HasSubstr("none of its connections is served: "
+                                   "corrupt handoff bundle"));
+  EXPECT_TRUE(fds.empty());
 }
 
 }  // namespace

@@ -18,8 +18,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/handoff.h"
 #include "daemon/pending_buffer.h"
+#include "sdfd/handoff.h"
 #include "sdfd/notify.h"
 #include "sdfd/socket_info.h"
 
@@ -535,10 +535,13 @@ void Server::BeginStop() {
 }
 
 void Server::FinishStop() {
-  size_t handed_off = 0;
+  if (options_.handoff && notify_) {
+    HandOff();
+    return;
+  }
   size_t dropped = 0;
   uint64_t dropped_bytes = 0;
-  if (options_.handoff && connection_count_ > 0 && !notify_) {
+  if (options_.handoff && connection_count_ > 0) {
     log_->Warning(
         absl::StrCat("--handoff: NOTIFY_SOCKET is not set, so "
                      "there is no fd store; closing ",
@@ -546,34 +549,76 @@ void Server::FinishStop() {
   }
   while (connections_head_ != nullptr) {
     Connection* c = connections_head_;
-    bool stored = false;
-    if (options_.handoff && notify_) {
-      const std::string key = absl::StrCat(::getpid(), ".", ++handoff_seq_);
-      absl::Status s = StoreConnection(
-          c->fd.get(), absl::string_view(c->pending.data(), c->pending.size()),
-          key);
-      if (s.ok()) {
-        stored = true;
-        ++handed_off;
-      } else {
-        log_->Error(absl::StrCat("handing off connection fd ", c->fd.get(),
-                                 " failed, closing it: ", s.message()));
-      }
-    }
-    if (!stored && !c->pending.empty()) {
+    if (!c->pending.empty()) {
       ++dropped;
       dropped_bytes += c->pending.size();
     }
-    CloseConnection(c, stored ? "handed off" : "closed at stop");
-  }
-  if (handed_off > 0) {
-    log_->Info(absl::StrCat("handed off ", handed_off,
-                            " connections to the fd store"));
+    CloseConnection(c, "closed at stop");
   }
   if (dropped > 0) {
     log_->Warning(absl::StrCat("--drain_timeout expired: ", dropped,
                                " connections closed with ", dropped_bytes,
                                " unsent bytes"));
+  }
+}
+
+void Server::HandOff() {
+  // Every live connection goes into one fd-store entry with its unsent
+  // bytes (sdfd/handoff.h): linear work here and in PID 1, one stored fd.
+  sdfd::HandoffWriter writer;
+  for (Connection* c = connections_head_; c != nullptr;) {
+    Connection* next = c->next;
+    absl::Status s = writer.Add(
+        c->fd.get(), absl::string_view(c->pending.data(), c->pending.size()));
+    if (!s.ok()) {
+      log_->Error(absl::StrCat("closing connection fd ", c->fd.get(),
+                               " instead of handing it off: ", s.message()));
+      CloseConnection(c, "over the handoff cap");
+    }
+    c = next;
+  }
+  const size_t count = writer.size();
+  const uint64_t unsent = writer.state_bytes();
+  absl::StatusOr<bool> stored = sdfd::StoreHandoff(writer);
+  // The bundle holds its own copies: ours close either way.
+  while (connections_head_ != nullptr) {
+    CloseConnection(connections_head_, stored.ok() ? "handed off" : "");
+  }
+  if (!stored.ok() || !*stored) {
+    log_->Error(absl::StrCat(
+        "handing off ", count, " connections failed, they are closed: ",
+        stored.ok() ? "NOTIFY_SOCKET vanished" : stored.status().message()));
+    return;
+  }
+  // Blocking is fine now: serving has stopped. The barrier says PID 1 has
+  // processed the FDSTORE=1 message, not that its store kept it.
+  const absl::Duration left =
+      absl::Nanoseconds(std::max<int64_t>(drain_deadline_ - Now(), 0));
+  absl::StatusOr<bool> passed = sdfd::NotifyBarrier(left);
+  // "handed off N connections to the fd store" starts the line on every
+  // release: scripts count restarts by it.
+  const std::string what =
+      absl::StrCat(count, " connections to the fd store (one entry, ", unsent,
+                   " unsent bytes)");
+  if (!passed.ok()) {
+    log_->Warning(absl::StrCat("sent ", what,
+                               ", but systemd did not confirm processing it "
+                               "(BARRIER=1): ",
+                               passed.status().message()));
+    return;
+  }
+  const char* fdstore = ::getenv("FDSTORE");
+  if (fdstore != nullptr) {
+    log_->Info(absl::StrCat("handed off ", what,
+                            "; systemd processed it, its store is enabled "
+                            "(FDSTORE=",
+                            fdstore, ")"));
+  } else {
+    log_->Info(absl::StrCat(
+        "handed off ", what,
+        "; systemd processed it, but whether its store kept it cannot be "
+        "confirmed ($FDSTORE is unset: systemd < 254, or "
+        "FileDescriptorStoreMax=0)"));
   }
 }
 
@@ -619,11 +664,15 @@ int Server::Run() {
     }
     MaybeSendStatus(now, /*force=*/false);
     if (stopping_) {
-      // Done when nothing is left to deliver: with --handoff when no
-      // connection has unsent bytes (the rest go to the fd store), else
-      // when every client has closed after its lingering close.
+      // Done when nothing is left to deliver. With --handoff and an fd
+      // store: at once, since unsent bytes travel with their connection
+      // and every client waits meanwhile. With --handoff but no store:
+      // when no connection has unsent bytes. Else when every client has
+      // closed after its lingering close.
       bool busy = false;
-      if (options_.handoff) {
+      if (options_.handoff && notify_) {
+        busy = false;
+      } else if (options_.handoff) {
         for (Connection* c = connections_head_; c != nullptr; c = c->next) {
           if (!c->pending.empty()) {
             busy = true;

@@ -107,6 +107,7 @@ class Server {
   void UpdateListeners();
   void BeginStop();
   void FinishStop();
+  void HandOff();
   void MaybeSendStatus(int64_t now, bool force);
 
   ServerOptions options_;
@@ -134,7 +135,6 @@ class Server {
   uint64_t datagrams_echoed_ = 0;
   uint64_t status_bytes_ = ~uint64_t{0};
   size_t status_connections_ = ~size_t{0};
-  uint64_t handoff_seq_ = 0;
 };
 
 }  // namespace foobard
