@@ -9,6 +9,14 @@
 //                --messages of them (0: until --stop_file exists). It creates
 //                --ready_file once every connection has completed one round
 //                trip, so a script can act while all of them are live.
+//                With --stall_connections=K, the first K connections stop
+//                reading while --stall_file exists and send messages of
+//                --stall_size bytes: the daemon holds unsent bytes for
+//                them (a restart must carry them). Once every one of them is
+//                blocked in send, the driver creates <stall_file>.held.
+//                The summary's max_rtt_us is the longest round trip of the
+//                other connections among those started after --ready_file
+//                was created (so connection set-up is not counted).
 //   --mode=loop  One connection at a time: connect, one round trip, close,
 //                then sleep the next of --gaps_ms (cycling through them while
 //                --stop_file is set and missing; once through them otherwise).
@@ -18,7 +26,8 @@
 // It prints one summary line on stdout and exits 0 only if every round trip
 // came back intact, for example:
 //   hold connections=100 messages=52310 bytes=107301882 errors=0 mismatches=0
-//   min_per_conn=498 loop iterations=40 failures=1 last_failure=12
+//   min_per_conn=498 max_rtt_us=2210 stalled_bytes=20971520
+//   loop iterations=40 failures=1 last_failure=12
 // and on failure, one line per error on stderr (first 10), e.g.
 //   e2e_driver: conn 7 message 133: read: Connection reset by peer
 #include <errno.h>
@@ -27,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -58,6 +68,13 @@ ABSL_FLAG(std::string, stop_file, "",
 ABSL_FLAG(int, timeout_ms, 10000,
           "a connection with no progress for this long is an error");
 ABSL_FLAG(std::string, gaps_ms, "0", "loop: pauses between connections");
+ABSL_FLAG(int, min_size, 1, "smallest message in bytes");
+ABSL_FLAG(int, stall_connections, 0,
+          "hold: this many connections (the first) stop reading while "
+          "--stall_file exists");
+ABSL_FLAG(std::string, stall_file, "", "hold: see --stall_connections");
+ABSL_FLAG(int, stall_size, 1 << 20,
+          "hold: message size of a stalled connection");
 
 namespace {
 
@@ -117,10 +134,16 @@ struct Conn {
   size_t received = 0;
   int64_t messages = 0;
   Clock::time_point last_progress;
+  Clock::time_point started;
+  bool timed = false;    // started after every connection was ready
+  bool stalled = false;  // not reading (see --stall_connections)
+  bool held = false;     // stalled and its send blocked
 };
 
-void StartMessage(Conn& c, int max_size) {
-  size_t size = 1 + NextRandom(c.rng) % static_cast<uint64_t>(max_size);
+void StartMessage(Conn& c, int min_size, int max_size) {
+  size_t size =
+      static_cast<size_t>(min_size) +
+      NextRandom(c.rng) % static_cast<uint64_t>(max_size - min_size + 1);
   c.message.resize(size);
   for (size_t i = 0; i < size; i += 8) {
     uint64_t r = NextRandom(c.rng);
@@ -135,6 +158,18 @@ int Hold() {
   const int count = absl::GetFlag(FLAGS_connections);
   const int64_t limit = absl::GetFlag(FLAGS_messages);
   const int max_size = std::max(1, absl::GetFlag(FLAGS_max_size));
+  const int min_size =
+      std::min(max_size, std::max(1, absl::GetFlag(FLAGS_min_size)));
+  const int stall_count = absl::GetFlag(FLAGS_stall_connections);
+  const std::string stall_file = absl::GetFlag(FLAGS_stall_file);
+  const int stall_size = std::max(1, absl::GetFlag(FLAGS_stall_size));
+  // Thousands of connections: as many fds as the hard limit allows.
+  rlimit fd_limit;
+  if (getrlimit(RLIMIT_NOFILE, &fd_limit) == 0 &&
+      fd_limit.rlim_cur < fd_limit.rlim_max) {
+    fd_limit.rlim_cur = fd_limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &fd_limit);  // connect() reports EMFILE
+  }
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
   const auto timeout =
@@ -170,8 +205,9 @@ int Hold() {
   // concurrent, not a sequence of short ones.
   for (Conn& c : conns) {
     if (c.fd < 0) continue;
-    StartMessage(c, max_size);
+    StartMessage(c, min_size, max_size);
     c.last_progress = Clock::now();
+    c.started = c.last_progress;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT;
     ev.data.u32 = static_cast<uint32_t>(c.index);
@@ -188,7 +224,19 @@ int Hold() {
   int ready = 0;
   bool ready_written = false;
   bool stopping = false;
+  bool stall = false;
+  bool held_written = false;
+  int64_t max_rtt_us = 0;
+  int64_t stalled_bytes = 0;  // sent by stalled connections while stalled
   std::vector<char> buf(1 << 16);
+  auto watch = [&](Conn& c) {
+    epoll_event ev{};
+    ev.events = 0;
+    if (c.sent < c.message.size()) ev.events |= EPOLLOUT;
+    if (!c.stalled && c.received < c.sent) ev.events |= EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(c.index);
+    (void)epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);  // cannot fail here
+  };
   auto finish = [&](Conn& c) {
     close(c.fd);  // Also removes it from the epoll set.
     c.fd = -1;
@@ -197,6 +245,44 @@ int Hold() {
   std::vector<epoll_event> events(256);
   while (live > 0) {
     if (!stopping && StopRequested(stop_file)) stopping = true;
+    if (stall_count > 0 && !stopping) {
+      const bool want = StopRequested(stall_file);
+      if (want != stall) {
+        stall = want;
+        held_written = false;
+        if (!stall) (void)unlink((stall_file + ".held").c_str());
+        for (int i = 0; i < std::min(stall_count, count); ++i) {
+          Conn& c = conns[i];
+          if (c.fd < 0) continue;
+          c.stalled = stall;
+          c.held = false;
+          c.last_progress = Clock::now();
+          if (stall) {
+            // More than any socket buffer takes: the daemon ends up holding
+            // unsent bytes for this client.
+            const size_t at = c.message.size();
+            c.message.resize(at + static_cast<size_t>(stall_size));
+            for (size_t k = at; k < c.message.size(); k += 8) {
+              const uint64_t r = NextRandom(c.rng);
+              memcpy(&c.message[k], &r,
+                     std::min<size_t>(8, c.message.size() - k));
+            }
+          }
+          watch(c);
+        }
+      }
+      if (stall && !held_written) {
+        bool all = true;
+        for (int i = 0; i < std::min(stall_count, count); ++i) {
+          if (conns[i].fd >= 0 && !conns[i].held) all = false;
+        }
+        if (all) {
+          FILE* f = fopen((stall_file + ".held").c_str(), "w");
+          if (f != nullptr) fclose(f);
+          held_written = true;
+        }
+      }
+    }
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -213,11 +299,14 @@ int Hold() {
         if (w > 0) {
           c.sent += static_cast<size_t>(w);
           c.last_progress = Clock::now();
+          if (c.stalled) stalled_bytes += w;
+        } else if (w < 0 && errno == EAGAIN && c.stalled) {
+          c.held = true;
         } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
           what = absl::StrFormat("send: %s", strerror(errno));
         }
       }
-      if (what.empty() && c.received < c.sent) {
+      if (what.empty() && !c.stalled && c.received < c.sent) {
         ssize_t r = recv(c.fd, buf.data(),
                          std::min(buf.size(), c.sent - c.received), 0);
         if (r > 0) {
@@ -243,6 +332,12 @@ int Hold() {
         continue;
       }
       if (c.received == c.message.size()) {
+        if (c.timed && c.index >= stall_count) {
+          max_rtt_us = std::max<int64_t>(
+              max_rtt_us, std::chrono::duration_cast<std::chrono::microseconds>(
+                              Clock::now() - c.started)
+                              .count());
+        }
         ++c.messages;
         ++total_messages;
         total_bytes += static_cast<int64_t>(c.message.size());
@@ -251,18 +346,13 @@ int Hold() {
           finish(c);
           continue;
         }
-        StartMessage(c, max_size);
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT;
-        ev.data.u32 = static_cast<uint32_t>(c.index);
-        (void)epoll_ctl(ep, EPOLL_CTL_MOD, c.fd,
-                        &ev);  // Re-arms EPOLLOUT; cannot fail here.
+        StartMessage(c, min_size, max_size);
+        c.started = Clock::now();
+        c.timed = ready == count;
+        watch(c);  // re-arms EPOLLOUT
       } else if (c.sent == c.message.size()) {
         // Everything is sent: wait for input only, or EPOLLOUT would spin.
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u32 = static_cast<uint32_t>(c.index);
-        (void)epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        watch(c);
       }
     }
     if (!ready_written && !ready_file.empty() && ready == count) {
@@ -272,7 +362,8 @@ int Hold() {
     }
     auto now = Clock::now();
     for (Conn& c : conns) {
-      if (c.fd >= 0 && now - c.last_progress > timeout) {
+      // A stalled connection makes no progress on purpose.
+      if (c.fd >= 0 && !c.stalled && now - c.last_progress > timeout) {
         RecordError(absl::StrFormat(
             "conn %d message %d: no progress for %d ms (%d/%d sent, "
             "%d received)",
@@ -288,10 +379,12 @@ int Hold() {
   printf(
       "hold connections=%d messages=%lld bytes=%lld errors=%lld "
       "mismatches=%lld "
-      "min_per_conn=%lld\n",
+      "min_per_conn=%lld max_rtt_us=%lld stalled_bytes=%lld\n",
       count, static_cast<long long>(total_messages),
       static_cast<long long>(total_bytes), static_cast<long long>(error_count),
-      static_cast<long long>(mismatches), static_cast<long long>(min_per_conn));
+      static_cast<long long>(mismatches), static_cast<long long>(min_per_conn),
+      static_cast<long long>(max_rtt_us),
+      static_cast<long long>(stalled_bytes));
   return error_count == 0 && mismatches == 0 && min_per_conn >= 1 ? 0 : 1;
 }
 
