@@ -529,6 +529,11 @@ void Server::BeginStop() {
     }
     c = next;
   }
+  if (options_.handoff && notify_) {
+    log_->Info(absl::StrCat("stopping: handing off ", connection_count_,
+                            " connections, ", draining, " with unsent bytes"));
+    return;
+  }
   log_->Info(absl::StrCat("stopping: ", draining,
                           " connections have unsent bytes, waiting up to ",
                           absl::FormatDuration(options_.drain_timeout)));

@@ -245,8 +245,9 @@ int Hold() {
   std::vector<epoll_event> events(256);
   while (live > 0) {
     if (!stopping && StopRequested(stop_file)) stopping = true;
-    if (stall_count > 0 && !stopping) {
-      const bool want = StopRequested(stall_file);
+    if (stall_count > 0) {
+      // Stopping ends a stall: every round trip must be able to finish.
+      const bool want = !stopping && StopRequested(stall_file);
       if (want != stall) {
         stall = want;
         held_written = false;
@@ -274,7 +275,20 @@ int Hold() {
       if (stall && !held_written) {
         bool all = true;
         for (int i = 0; i < std::min(stall_count, count); ++i) {
-          if (conns[i].fd >= 0 && !conns[i].held) all = false;
+          Conn& c = conns[i];
+          if (c.fd < 0 || c.held) continue;
+          // Probe: a connection already blocked gets no EPOLLOUT, so ask.
+          const ssize_t w = send(c.fd, c.message.data() + c.sent,
+                                 c.message.size() - c.sent, MSG_NOSIGNAL);
+          if (w > 0) {
+            c.sent += static_cast<size_t>(w);
+            stalled_bytes += w;
+          }
+          if ((w < 0 && errno == EAGAIN) || c.sent < c.message.size()) {
+            c.held = true;
+          } else {
+            all = false;
+          }
         }
         if (all) {
           FILE* f = fopen((stall_file + ".held").c_str(), "w");
@@ -299,7 +313,12 @@ int Hold() {
         if (w > 0) {
           c.sent += static_cast<size_t>(w);
           c.last_progress = Clock::now();
-          if (c.stalled) stalled_bytes += w;
+          if (c.stalled) {
+            stalled_bytes += w;
+            // A short send means the socket buffer is full: no EPOLLOUT
+            // (so no EAGAIN) comes until the daemon reads again.
+            if (c.sent < c.message.size()) c.held = true;
+          }
         } else if (w < 0 && errno == EAGAIN && c.stalled) {
           c.held = true;
         } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
