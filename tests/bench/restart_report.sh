@@ -35,14 +35,17 @@ trap 'rm -rf "${work}"' EXIT
   echo ""
   echo "| release (systemd) | connections | longest round trip across one restart | same load, no restart | ratio | extra stall | \`systemctl restart\` took |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  awk -F'\t' '{
-    printf "| %s (%s) | %\047d | %.0f ms | %.0f ms | %.2f | %.0f ms | %d ms |\n",
-      $1, $2, $3, $6 / 1000, $5 / 1000, $7, $8 / 1000, $9
-  }' "${tsv}"
+  awk -F'\t' '
+    function commas(n) { return n >= 1000 ? commas(int(n / 1000)) sprintf(",%03d", n % 1000) : n }
+    {
+      printf "| %s (%s) | %s | %.0f ms | %.0f ms | %.2f | %.0f ms | %d ms |\n",
+        $1, $2, commas($3), $6 / 1000, $5 / 1000, $7, $8 / 1000, $9
+    }' "${tsv}"
   echo ""
   echo "Targets (issue 13):"
   echo ""
   awk -F'\t' '
+    function commas(n) { return n >= 1000 ? commas(int(n / 1000)) sprintf(",%03d", n % 1000) : n }
     { ratio[$1 " " $3] = $7; extra[$1 " " $3] = $8; seen[$1] = 1 }
     END {
       for (r in seen) {
@@ -50,8 +53,8 @@ trap 'rm -rf "${work}"' EXIT
           size = n ? 16384 : 10000
           if ((r " " size) in ratio) {
             v = ratio[r " " size]
-            printf "- %s, %\047d connections: ratio %.2f, target <= 3: %s\n",
-              r, size, v, v <= 3 ? "met" : "NOT met"
+            printf "- %s, %s connections: ratio %.2f, target <= 3: %s\n",
+              r, commas(size), v, v <= 3 ? "met" : "NOT met"
           }
         }
         if ((r " 1000") in extra && (r " 16384") in extra) {
@@ -95,6 +98,7 @@ done < <(cut -f1 "${tsv}" | sort -u)
   echo "set ylabel 'longest round trip (ms)'"
   echo "set grid"
   echo "set key top left"
+  echo "set xrange [70:25000]"
   echo "set yrange [0:*]"
   printf 'plot %s\n' "$(
     IFS=,
