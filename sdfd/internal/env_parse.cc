@@ -68,6 +68,22 @@ int SafeAtoi(const char* text, int* value) {
   return 0;
 }
 
+int SafeAtou(const char* text, unsigned* value) {
+  // safe_atou_full(text, 0, value): safe_atolu's rules, then the range of
+  // unsigned int.
+  static_assert(sizeof(unsigned long) == sizeof(unsigned long long),
+                "safe_atolu is safe_atollu on this platform");
+  unsigned long long parsed = 0;
+  int r = SafeAtoull(text, &parsed);
+  if (r < 0) return r;
+  if (static_cast<unsigned long long>(static_cast<unsigned>(parsed)) !=
+      parsed) {
+    return -ERANGE;
+  }
+  *value = static_cast<unsigned>(parsed);
+  return 0;
+}
+
 int SafeAtou64(const char* text, uint64_t* value) {
   unsigned long long parsed = 0;
   int r = SafeAtoull(text, &parsed);
@@ -117,8 +133,9 @@ absl::StatusOr<std::vector<std::string>> SplitFdNames(absl::string_view text) {
 
 absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
                                          const char* listen_fds,
-                                         const char* listen_fdnames,
-                                         pid_t self) {
+                                         const char* listen_fdnames, pid_t self,
+                                         const char* listen_pidfdid,
+                                         std::optional<uint64_t> self_pidfdid) {
   ListenEnv env;
   // libsystemd splits the names first, so a malformed LISTEN_FDNAMES is an
   // error even when the fds are for another process.
@@ -139,6 +156,20 @@ absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
   // The fds belong to process `pid` only: a child that inherited the
   // variables must not take them.
   if (pid != self) return ListenEnv();
+  // systemd v259: LISTEN_PIDFDID names the process by its pidfd's inode id,
+  // which, unlike a pid, is never reused. Ignored when the kernel has no
+  // unique ids to compare with.
+  if (listen_pidfdid != nullptr) {
+    uint64_t pidfdid = 0;
+    if (int r = SafeAtou64(listen_pidfdid, &pidfdid); r < 0) {
+      return InvalidArgumentWithErrno(
+          -r, absl::StrCat("LISTEN_PIDFDID=", Quoted(listen_pidfdid),
+                           " is not a valid pidfd inode id"));
+    }
+    if (self_pidfdid.has_value() && pidfdid != *self_pidfdid) {
+      return ListenEnv();
+    }
+  }
   if (listen_fds == nullptr) return ListenEnv();
   int n = 0;
   if (int r = SafeAtoi(listen_fds, &n); r < 0) {

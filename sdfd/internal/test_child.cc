@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,8 +179,11 @@ absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
   const std::string hex_pid = absl::StrCat("0x", absl::Hex(::getpid()));
   for (const EnvSetting& setting : env) {
     if (setting.second.has_value()) {
+      // $SELF_PIDFDID first, in a pass of its own: it is not a $PID.
       std::string value = absl::StrReplaceAll(
-          *setting.second, {{"$HEXPID", hex_pid}, {"$PID", pid}});
+          absl::StrReplaceAll(*setting.second,
+                              {{"$SELF_PIDFDID", SelfPidfdIdForTest()}}),
+          {{"$HEXPID", hex_pid}, {"$PID", pid}});
       if (::setenv(setting.first.c_str(), value.c_str(), 1) < 0) ::_exit(124);
     } else {
       (void)::unsetenv(setting.first.c_str());
@@ -197,6 +201,13 @@ absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
 }
 
 }  // namespace
+
+std::string SelfPidfdIdForTest() {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+  struct stat st;
+  if (!pidfd.valid() || ::fstat(pidfd.get(), &st) < 0) return "no-pidfd";
+  return absl::StrCat(st.st_ino);
+}
 
 std::string TestTmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");

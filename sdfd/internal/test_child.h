@@ -5,8 +5,9 @@
 // of one process, so every test of it needs a fresh process: the child gets
 // the requested fds dup2()ed onto 3.. (everything else >= 3 closed), the
 // requested variables set or unset ("$PID" in a value is replaced by the
-// child's pid, "$HEXPID" by it in 0x hex), runs `body`, and sends body's string
-// result back through a pipe.
+// child's pid, "$HEXPID" by it in 0x hex, "$SELF_PIDFDID" by the inode id of
+// the child's own pidfd), runs `body`, and sends body's string result back
+// through a pipe.
 //
 //   absl::StatusOr<std::string> out = RunInChild(
 //       {FdSetup::kUnixStreamListener}, {{"LISTEN_PID", "$PID"},
@@ -56,6 +57,11 @@ using EnvSetting = std::pair<std::string, std::optional<std::string>>;
 absl::StatusOr<std::string> RunInChild(
     const std::vector<FdSetup>& fds, const std::vector<EnvSetting>& env,
     const std::function<std::string()>& body);
+
+// SelfPidfdIdForTest is the inode id of pidfd_open(getpid()) in decimal (or
+// "no-pidfd"), worked out here independently of libsdfd: what systemd v259
+// puts in LISTEN_PIDFDID.
+std::string SelfPidfdIdForTest();
 
 // TestTmpDir is $TEST_TMPDIR (or /tmp), for sockets and files.
 std::string TestTmpDir();
