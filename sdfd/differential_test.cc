@@ -13,9 +13,11 @@
 // both exact answers, and the case asserts those instead of equality.
 //
 // This is the only target that links libsystemd; nothing shipped does.
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -38,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "sdfd/file_type.h"
 #include "sdfd/internal/errno_status.h"
 #include "sdfd/internal/notify_receiver.h"
 #include "sdfd/internal/outcome.h"
@@ -391,6 +394,9 @@ TEST(ListenFdsDifferentialTable, HasAtLeastFortyCases) {
 // ---------------------------------------------------------------------------
 // sd_is_socket*: every predicate on every kind of fd, same answers.
 
+// TestTmpDirForQueries is a directory path to ask the file predicates about.
+std::string TestTmpDirForQueries() { return internal::TestTmpDir(); }
+
 // Answer renders a libsystemd-style result: 1/0 or a negative errno.
 std::string Answer(const absl::StatusOr<bool>& r) {
   return r.ok() ? (*r ? "1" : "0")
@@ -470,6 +476,172 @@ INSTANTIATE_TEST_SUITE_P(
                       FdKind::kUnixConnected, FdKind::kTcp4Listener,
                       FdKind::kTcp6Listener, FdKind::kUdp4,
                       FdKind::kTcp4Connected));
+
+// ---------------------------------------------------------------------------
+// sd_is_fifo, sd_is_special, sd_is_mq, sd_is_socket_sockaddr: same answers on
+// every kind of fd, with paths and addresses that match and that do not.
+
+// OwnPath is what fd 3 was opened as (its /proc/self/fd link): a FIFO's or
+// file's path, "/dev/null", or a message queue's "/name".
+std::string OwnPath(int fd) {
+  char link[PATH_MAX];
+  const ssize_t n = ::readlink(absl::StrCat("/proc/self/fd/", fd).c_str(), link,
+                               sizeof(link) - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : "";
+}
+
+// CompareFileTypePredicates returns the mismatching queries, one per line,
+// then "--" and every answer, to show in the test XML what was asked.
+std::string CompareFileTypePredicates() {
+  std::vector<std::string> mismatches;
+  std::vector<std::string> answers;
+  auto check = [&mismatches, &answers](const std::string& query,
+                                       const absl::StatusOr<bool>& ours,
+                                       int theirs) {
+    answers.push_back(absl::StrCat(query, "=", Answer(ours)));
+    if (Answer(ours) != absl::StrCat(theirs)) {
+      mismatches.push_back(
+          absl::StrCat(query, ": sdfd=", Answer(ours), " sd=", theirs));
+    }
+  };
+  const std::string own = OwnPath(3);
+  std::vector<std::optional<std::string>> paths = {
+      std::nullopt,           own,         "/nonexistent",
+      "/dev/null/x",          "/dev/null", "/dev/zero",
+      TestTmpDirForQueries(), "",          "relative",
+      "/sdfd-no-such-queue"};
+  for (int fd : {3, -1, 999}) {
+    for (const std::optional<std::string>& path : paths) {
+      const char* c_path = path.has_value() ? path->c_str() : nullptr;
+      const std::string shown = absl::StrCat(fd, ",", path.value_or("(null)"));
+      check("is_fifo(" + shown + ")", IsFifo(fd, path), sd_is_fifo(fd, c_path));
+      check("is_special(" + shown + ")", IsSpecial(fd, path),
+            sd_is_special(fd, c_path));
+      check("is_mq(" + shown + ")", IsMqueue(fd, path), sd_is_mq(fd, c_path));
+    }
+  }
+  return absl::StrCat(absl::StrJoin(mismatches, "\n"), "--",
+                      absl::StrJoin(answers, " "));
+}
+
+// Addresses sd_is_socket_sockaddr() is asked about: the bound one, with port
+// 0, another address, the other family, and malformed lengths.
+std::string CompareSockaddrPredicate() {
+  const int fd = 3;
+  std::vector<std::string> mismatches;
+  sockaddr_storage bound = {};
+  socklen_t bound_length = sizeof(bound);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) <
+      0) {
+    bound_length = 0;
+  }
+  struct Query {
+    std::string name;
+    sockaddr_storage address;
+    socklen_t length;
+  };
+  std::vector<Query> queries;
+  auto add = [&queries](const std::string& name, const sockaddr_storage& a,
+                        socklen_t length) {
+    queries.push_back({name, a, length});
+  };
+  sockaddr_storage v4 = {};
+  auto* in = reinterpret_cast<sockaddr_in*>(&v4);
+  in->sin_family = AF_INET;
+  in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_storage v6 = {};
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&v6);
+  in6->sin6_family = AF_INET6;
+  in6->sin6_addr = in6addr_loopback;
+  if (bound.ss_family == AF_INET) {
+    in->sin_port = reinterpret_cast<sockaddr_in*>(&bound)->sin_port;
+  }
+  if (bound.ss_family == AF_INET6) {
+    in6->sin6_port = reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port;
+  }
+  add("v4", v4, sizeof(sockaddr_in));
+  add("v6", v6, sizeof(sockaddr_in6));
+  sockaddr_storage any_port4 = v4;
+  reinterpret_cast<sockaddr_in*>(&any_port4)->sin_port = 0;
+  add("v4_any_port", any_port4, sizeof(sockaddr_in));
+  sockaddr_storage other_port4 = v4;
+  reinterpret_cast<sockaddr_in*>(&other_port4)->sin_port = htons(1);
+  add("v4_port_1", other_port4, sizeof(sockaddr_in));
+  sockaddr_storage other4 = v4;
+  reinterpret_cast<sockaddr_in*>(&other4)->sin_addr.s_addr = htonl(0x7f000002);
+  add("v4_127.0.0.2", other4, sizeof(sockaddr_in));
+  sockaddr_storage any_port6 = v6;
+  reinterpret_cast<sockaddr_in6*>(&any_port6)->sin6_port = 0;
+  add("v6_any_port", any_port6, sizeof(sockaddr_in6));
+  sockaddr_storage flow6 = v6;
+  reinterpret_cast<sockaddr_in6*>(&flow6)->sin6_flowinfo = htonl(5);
+  add("v6_flowinfo", flow6, sizeof(sockaddr_in6));
+  sockaddr_storage scope6 = v6;
+  reinterpret_cast<sockaddr_in6*>(&scope6)->sin6_scope_id = 1;
+  add("v6_scope", scope6, sizeof(sockaddr_in6));
+  add("v4_short", v4, sizeof(sockaddr_in) - 1);
+  add("v6_short", v6, sizeof(sockaddr_in6) - 1);
+  add("v4_family_only", v4, sizeof(sa_family_t));
+  add("v4_no_family", v4, 1);
+  sockaddr_storage unix_address = {};
+  unix_address.ss_family = AF_UNIX;
+  add("unix", unix_address, sizeof(sockaddr_un));
+  if (bound_length > 0) add("bound", bound, bound_length);
+  const int types[] = {0, SOCK_STREAM, SOCK_DGRAM, -1};
+  for (int type : types) {
+    for (int listening : {-1, 0, 1}) {
+      for (const Query& q : queries) {
+        for (int query_fd : {fd, -1}) {
+          const auto* a = reinterpret_cast<const sockaddr*>(&q.address);
+          const std::string ours =
+              Answer(IsSocketSockaddr(query_fd, type, a, q.length, listening));
+          const std::string theirs = absl::StrCat(
+              sd_is_socket_sockaddr(query_fd, type, a, q.length, listening));
+          if (ours != theirs) {
+            mismatches.push_back(absl::StrCat(
+                "is_socket_sockaddr(", query_fd, ",", type, ",", q.name, ",",
+                listening, "): sdfd=", ours, " sd=", theirs));
+          }
+        }
+      }
+      const std::string ours =
+          Answer(IsSocketSockaddr(fd, type, nullptr, 0, listening));
+      const std::string theirs =
+          absl::StrCat(sd_is_socket_sockaddr(fd, type, nullptr, 0, listening));
+      if (ours != theirs) {
+        mismatches.push_back(absl::StrCat(
+            "is_socket_sockaddr(null): sdfd=", ours, " sd=", theirs));
+      }
+    }
+  }
+  return absl::StrJoin(mismatches, "\n");
+}
+
+class FileTypePredicateDifferential : public ::testing::TestWithParam<FdKind> {
+};
+
+TEST_P(FileTypePredicateDifferential, SameAnswersAsLibsystemd) {
+  absl::StatusOr<std::string> report =
+      internal::RunInChild({{GetParam()}}, {}, CompareFileTypePredicates);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const size_t split = report->rfind("--");
+  ASSERT_NE(split, std::string::npos);
+  RecordProperty("answers", report->substr(split + 2));
+  EXPECT_EQ(report->substr(0, split), "");
+  absl::StatusOr<std::string> sockaddr_mismatches =
+      internal::RunInChild({{GetParam()}}, {}, CompareSockaddrPredicate);
+  ASSERT_TRUE(sockaddr_mismatches.ok()) << sockaddr_mismatches.status();
+  EXPECT_EQ(*sockaddr_mismatches, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryFdKind, FileTypePredicateDifferential,
+    ::testing::Values(FdKind::kClosed, FdKind::kPipeRead, FdKind::kRegularFile,
+                      FdKind::kFifo, FdKind::kCharDevice, FdKind::kDirectory,
+                      FdKind::kMqueue, FdKind::kUnixStreamListener,
+                      FdKind::kUnixDatagram, FdKind::kUnixConnected,
+                      FdKind::kTcp4Listener, FdKind::kTcp6Listener,
+                      FdKind::kUdp4, FdKind::kUdp6, FdKind::kTcp4Connected));
 
 // ---------------------------------------------------------------------------
 // Watchdog: sdfd::WatchdogInterval against sd_watchdog_enabled.

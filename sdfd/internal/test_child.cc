@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -84,9 +85,42 @@ absl::StatusOr<UniqueFd> BindInet(int family, int type) {
 }
 
 // MakeFd creates the fd for one slot. `keep` receives extra fds that must
-// stay open while the child runs (the other end of a pipe or connection).
-absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
+// stay open while the child runs (the other end of a pipe or connection),
+// `queues` the names of message queues to unlink afterwards.
+absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep,
+                                std::vector<std::string>& queues) {
   switch (kind) {
+    case FdKind::kUdp6:
+      return BindInet(AF_INET6, SOCK_DGRAM);
+    case FdKind::kFifo: {
+      std::string path = UniqueSocketPath("fifo");
+      if (::mkfifo(path.c_str(), 0600) < 0)
+        return Errno("mkfifo(" + path + ")");
+      UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(" + path + ")");
+      return fd;
+    }
+    case FdKind::kCharDevice: {
+      UniqueFd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(/dev/null)");
+      return fd;
+    }
+    case FdKind::kDirectory: {
+      UniqueFd fd(
+          ::open(TestTmpDir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(" + TestTmpDir() + ")");
+      return fd;
+    }
+    case FdKind::kMqueue: {
+      static std::atomic<int> counter{0};
+      std::string name =
+          absl::StrCat("/sdfd-test.", ::getpid(), ".", counter++);
+      const mqd_t queue = ::mq_open(
+          name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, nullptr);
+      if (queue < 0) return Errno("mq_open(" + name + ")");
+      queues.push_back(std::move(name));
+      return UniqueFd(queue);
+    }
     case FdKind::kClosed:
       return UniqueFd();
     case FdKind::kPipeRead: {
@@ -271,8 +305,16 @@ absl::StatusOr<std::string> RunInChild(
     const std::function<std::string()>& body) {
   std::vector<UniqueFd> keep;
   std::vector<UniqueFd> sources;
+  std::vector<std::string> queues;
+  // Message queues outlive their fds; remove them on every path.
+  struct UnlinkQueues {
+    std::vector<std::string>& names;
+    ~UnlinkQueues() {
+      for (const std::string& name : names) (void)::mq_unlink(name.c_str());
+    }
+  } unlink_queues{queues};
   for (const FdSetup& setup : fds) {
-    absl::StatusOr<UniqueFd> fd = MakeFd(setup.kind, keep);
+    absl::StatusOr<UniqueFd> fd = MakeFd(setup.kind, keep, queues);
     if (!fd.ok()) return fd.status();
     sources.push_back(*std::move(fd));
   }

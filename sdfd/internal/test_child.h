@@ -41,6 +41,11 @@ enum class FdKind {
   kTcp6Listener,           // ::1, port 0, listening
   kUdp4,                   // 127.0.0.1, port 0
   kTcp4Connected,          // an accepted TCP connection on 127.0.0.1
+  kUdp6,                   // ::1, port 0
+  kFifo,                   // a named FIFO under $TEST_TMPDIR, opened O_RDWR
+  kCharDevice,             // /dev/null
+  kDirectory,              // $TEST_TMPDIR itself
+  kMqueue,                 // a POSIX message queue, unlinked after the child
 };
 
 // FdSetup is one fd slot: its kind, and whether FD_CLOEXEC is already set.
@@ -54,6 +59,8 @@ using EnvSetting = std::pair<std::string, std::optional<std::string>>;
 
 // RunInChild forks, installs `fds` at 3.. and `env`, runs `body`, and returns
 // its result. It fails when the setup fails or the child does not exit 0.
+// A kMqueue slot's queue is named "/sdfd-test.<pid>.<n>" and removed
+// (mq_unlink) once the child is done.
 absl::StatusOr<std::string> RunInChild(
     const std::vector<FdSetup>& fds, const std::vector<EnvSetting>& env,
     const std::function<std::string()>& body);
