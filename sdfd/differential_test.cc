@@ -218,6 +218,7 @@ std::vector<ListenCase> ListenPidfdidCases() {
       {"pidfdid_matches_with_blanks",
        {kStream},
        Env("$PID", "1", std::nullopt, " $SELF_PIDFDID")},
+      // No pidfd has inode id 1: pidfs numbers them from 2 up (fs/pidfs.c).
       {"pidfdid_of_other_process", {kStream}, Env("$PID", "1", "a", "1")},
       {"pidfdid_abc", {kStream}, Env("$PID", "1", std::nullopt, "abc")},
       {"pidfdid_empty", {kStream}, Env("$PID", "1", std::nullopt, "")},
