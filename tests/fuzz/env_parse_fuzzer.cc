@@ -3,10 +3,22 @@
 //
 // Input layout: byte 0 holds flags, the rest is split on NUL (a value cannot
 // contain NUL anyway) into LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES,
-// WATCHDOG_USEC and WATCHDOG_PID. A flag bit per variable says whether it is
-// set at all; two more bits prefix LISTEN_PID / WATCHDOG_PID with our own pid,
-// so the fuzzer reaches the "for us" paths (and "<pid>x"-style garbage), and
-// the top bit asks both libraries to unset the variables afterwards.
+// WATCHDOG_USEC, WATCHDOG_PID and LISTEN_PIDFDID. A flag bit per variable
+// says whether it is set at all; two more bits prefix LISTEN_PID /
+// WATCHDOG_PID with our own pid, so the fuzzer reaches the "for us" paths
+// (and "<pid>x"-style garbage), and the top bit asks both libraries to unset
+// the variables afterwards. LISTEN_PIDFDID has no flag bit left: it is set
+// when the input has its sixth field (five NULs), and a leading '$' in it
+// stands for our own pidfd's inode id.
+//
+// libsystemd 252 ignores LISTEN_PIDFDID, which systemd v259 (and libsdfd)
+// reads right where LISTEN_FDS is read, once LISTEN_PID matched. So
+// libsystemd runs on the equivalent environment without it: a matching or
+// (without pidfs) ignored id changes nothing; another process's id is "not
+// for us", as an unset LISTEN_FDS; an id that does not parse fails as a
+// LISTEN_FDS of "x" (EINVAL) or "99999999999" (ERANGE) would. Whether it
+// parses is decided by the same SafeAtou64 that WATCHDOG_USEC checks
+// against libsystemd's safe_atou64 in this very target.
 //
 // Both libraries run for real, each on a freshly set environment:
 // sdfd::ListenFds() and sd_listen_fds_with_names(), sdfd::WatchdogInterval()
@@ -18,14 +30,19 @@
 // difference in results, or in the environment left behind, aborts, which
 // libFuzzer reports as a crash with the input.
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +50,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "sdfd/internal/env_parse.h"
 #include "sdfd/internal/errno_status.h"
 #include "sdfd/listen_fds.h"
 #include "sdfd/watchdog.h"
@@ -114,11 +132,11 @@ std::string LibsystemdWatchdog(bool unset) {
   return r > 0 ? absl::StrCat("1 ", usec) : absl::StrCat(r);
 }
 
-// Environment renders the five variables, to compare what each library left.
+// Environment renders the six variables, to compare what each library left.
 std::string Environment() {
   std::string text;
   for (const char* name : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
-                           "WATCHDOG_USEC", "WATCHDOG_PID"}) {
+                           "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_PIDFDID"}) {
     const char* value = getenv(name);
     absl::StrAppend(&text, name, value == nullptr ? " unset; " : "=",
                     value == nullptr ? "" : value,
@@ -136,6 +154,20 @@ void Check(const char* what, const std::string& ours, const std::string& theirs,
     fprintf(stderr, "  value: \"%s\"\n", absl::CHexEscape(v).c_str());
   }
   abort();
+}
+
+// OwnPidfdId is this process's pidfd inode id when pidfs gives unique ones
+// (PID_FS_MAGIC), worked out here without libsdfd.
+std::optional<uint64_t> OwnPidfdId() {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  if (pidfd < 0) return std::nullopt;
+  struct statfs fs;
+  struct stat st;
+  const bool pidfs = fstatfs(pidfd, &fs) == 0 && fs.f_type == 0x50494446 &&
+                     fstat(pidfd, &st) == 0;
+  close(pidfd);
+  if (!pidfs) return std::nullopt;
+  return static_cast<uint64_t>(st.st_ino);
 }
 
 }  // namespace
@@ -158,7 +190,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t flags = data[0];
-  std::vector<std::string> values(5);
+  std::vector<std::string> values(6);
   size_t field = 0;
   for (size_t i = 1; i < size && field < values.size(); ++i) {
     if (data[i] == 0) {
@@ -167,9 +199,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       values[field].push_back(static_cast<char>(data[i]));
     }
   }
+  const bool pidfdid_set = field >= 5;
   const std::string pid = absl::StrCat(getpid());
   if (flags & kListenPidOwnPrefix) values[0] = pid + values[0];
   if (flags & kWatchdogPidOwnPrefix) values[4] = pid + values[4];
+  static const std::optional<uint64_t> own_pidfdid = OwnPidfdId();
+  if (!values[5].empty() && values[5][0] == '$') {
+    values[5] = absl::StrCat(own_pidfdid.value_or(0), values[5].substr(1));
+  }
+
+  // What libsystemd 252 must see to answer as v259 (see the top).
+  std::optional<std::string> oracle_fds;
+  if (flags & kListenFdsSet) oracle_fds = values[1];
+  if (pidfdid_set) {
+    uint64_t id = 0;
+    const int r = sdfd::internal::SafeAtou64(values[5].c_str(), &id);
+    if (r < 0) {
+      oracle_fds = r == -EINVAL ? "x" : "99999999999";
+    } else if (own_pidfdid.has_value() && id != *own_pidfdid) {
+      oracle_fds = std::nullopt;
+    }
+  }
 
   // Each library starts from the same environment; with kUnsetEnvironment
   // both remove variables, and what they leave is compared too.
@@ -183,12 +233,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool unset = flags & kUnsetEnvironment;
 
   set_all();
+  SetOrUnset("LISTEN_PIDFDID", pidfdid_set, values[5]);
   const std::string ours_listen = SdfdListen(unset);
   const std::string ours_watchdog = SdfdWatchdog(unset);
   const std::string ours_env = Environment();
   set_all();
+  SetOrUnset("LISTEN_FDS", oracle_fds.has_value(), oracle_fds.value_or(""));
+  SetOrUnset("LISTEN_PIDFDID", false, "");
   const std::string theirs_listen = LibsystemdListen(unset);
   const std::string theirs_watchdog = LibsystemdWatchdog(unset);
+  // Kept variables read as they were before the substitution: v259 would
+  // have left LISTEN_FDS and LISTEN_PIDFDID as they came.
+  if (!unset) {
+    SetOrUnset("LISTEN_FDS", flags & kListenFdsSet, values[1]);
+    SetOrUnset("LISTEN_PIDFDID", pidfdid_set, values[5]);
+  }
   const std::string theirs_env = Environment();
 
   Check("listen", ours_listen, theirs_listen, values);
