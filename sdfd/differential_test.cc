@@ -1044,10 +1044,11 @@ std::vector<KnownDifference> KnownDifferences() {
   add({252}, "Notify/vsock_negative_cid", "r=-34 env=set datagram=none", einval,
       vsock_v253 + "; a negative CID is ERANGE");
 
-  // SCM_MAX_FD: v254+ returns E2BIG before reading NOTIFY_SOCKET; 252
+  // SCM_MAX_FD: v257 returns E2BIG before reading NOTIFY_SOCKET; 252
   // let sendmsg() fail with EINVAL, and with no NOTIFY_SOCKET sent nothing.
   const std::string e2big =
-      "v254+ refuses more than SCM_MAX_FD (253) fds with E2BIG first";
+      "v257 refuses more than SCM_MAX_FD (253) fds with E2BIG first "
+      "(sd_notify(3))";
   add({252}, "Notify/fds_254", "r=-7 env=set datagram=none", einval, e2big);
   add({252}, "Notify/fds_254_no_notify_socket", "r=-7 env=- datagram=none",
       "r=0 env=- datagram=none", e2big);
