@@ -278,6 +278,9 @@ std::vector<ListenCase> ListenCases() {
       {"fds_blank_then_binary", {kStream}, Env("$PID", " 0b1")},
       {"fds_vertical_tab_then_binary", {kStream}, Env("$PID", "\v0b1")},
       {"fds_minus_binary", {kStream}, Env("$PID", "-0b1")},
+      {"fds_plus_binary", {kStream, kTcp}, Env("$PID", "+0b10")},
+      {"fds_binary_prefix_twice", {kStream}, Env("$PID", "0b0b1")},
+      {"fds_form_feed_then_binary_garbage", {kStream}, Env("$PID", "\f0b2")},
       {"fds_c_octal", {kStream}, Env("$PID", "01")},
       {"fds_bad_octal", {kStream}, Env("$PID", "08")},
       {"fds_empty", {kStream}, Env("$PID", "")},
@@ -1023,6 +1026,20 @@ std::vector<KnownDifference> KnownDifferences() {
   add(both, "ListenFds/pidfdid_without_pid", none,
       "r=0 names=[] cloexec=[0] env=[-|-|-|LISTEN_PIDFDID=abc]",
       pidfdid_v259 + ": only the unsetting shows");
+
+  // C23 strtol(): libsystemd 257 is built against glibc 2.41, whose
+  // strtol() takes "0b" after blanks and a sign (and after mangle_base()
+  // took one already); 252's glibc 2.36 strtol() stopped at the 'b'.
+  const std::string c23 =
+      "257's glibc (2.38+) strtol() reads C23 \"0b\" binary prefixes; "
+      "252's stopped at the 'b' (EINVAL)";
+  add({252}, "ListenFds/fds_vertical_tab_then_binary", one_fd,
+      "r=-22 names=[] cloexec=[0] env=[-|-|-]", c23);
+  add({252}, "ListenFds/fds_plus_binary",
+      "r=2 names=[unknown|unknown] cloexec=[1|1] env=[-|-|-]",
+      "r=-22 names=[] cloexec=[0|0] env=[-|-|-]", c23);
+  add({252}, "ListenFds/fds_binary_prefix_twice", one_fd,
+      "r=-22 names=[] cloexec=[0] env=[-|-|-]", c23);
 
   // NOTIFY_SOCKET: v253 parses socket_address_parse_unix(), then
   // socket_address_parse_vsock(); a value that is neither is EPROTO, and

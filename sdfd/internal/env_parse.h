@@ -6,10 +6,12 @@
 // (tests/fuzz) can compare this parsing with libsystemd without touching fds
 // it does not own.
 //
-// Number rules are those of systemd v252 src/basic/parse-util.c: leading
+// Number rules are those of src/basic/parse-util.c (v252 to v259): leading
 // " \t\n\r" skipped, base from the C prefix (0x hex, 0 octal) plus Python's
 // 0b/0o, strtol/strtoul range errors as ERANGE, trailing garbage as EINVAL,
-// a leading '-' on an unsigned value as ERANGE.
+// a leading '-' on an unsigned value as ERANGE. strtol() is C23's, as in
+// libsystemd 257 built against glibc 2.38+: "0b" binary prefixes count after
+// blanks and a sign too ("+0b1" is 1; libsystemd 252 said EINVAL).
 //
 //   absl::StatusOr<ListenEnv> env =
 //       ParseListenEnv(getenv("LISTEN_PID"), getenv("LISTEN_FDS"),

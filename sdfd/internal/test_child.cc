@@ -274,13 +274,18 @@ void RemoveMadeDir() {
 }
 
 // SocketDir is where UniqueSocketPath puts its names: $TEST_TMPDIR when it
-// is short enough for sockaddr_un's 108 bytes, else a directory of this
-// process's own under /tmp. mkdtemp makes that one new every time, so a
+// is set and short enough for sockaddr_un's 108 bytes, else a directory of
+// this process's own under /tmp. mkdtemp makes that one new every time, so a
 // recycled pid never meets a socket an earlier run left behind.
 const std::string& SocketDir() {
   static const std::string* const dir = [] {
+    // Outside Bazel (no $TEST_TMPDIR: a run inside another root, where the
+    // pid may be 1 every time) names could meet an earlier run's sockets,
+    // so only Bazel's fresh directory is used as it is.
     std::string tmp = TestTmpDir();
-    if (tmp.size() <= 60) return new std::string(tmp);
+    if (std::getenv("TEST_TMPDIR") != nullptr && tmp.size() <= 60) {
+      return new std::string(tmp);
+    }
     if (::mkdtemp(g_made_dir) == nullptr) {
       std::fprintf(stderr, "mkdtemp(%s): %s\n", g_made_dir,
                    std::strerror(errno));

@@ -20,6 +20,12 @@
 // parses is decided by the same SafeAtou64 that WATCHDOG_USEC checks
 // against libsystemd's safe_atou64 in this very target.
 //
+// libsdfd also follows libsystemd 257 in reading numbers with C23's
+// strtol() (glibc 2.38+: "0b" binary prefixes after blanks and a sign),
+// where 252's strtol() stops at the 'b'. So each number libsystemd 252
+// reads has such a binary literal rewritten first into what its strtol()
+// reads alike: the decimal value (base 0) or the bare digits (base 2).
+//
 // Both libraries run for real, each on a freshly set environment:
 // sdfd::ListenFds() and sd_listen_fds_with_names(), sdfd::WatchdogInterval()
 // and sd_watchdog_enabled(). The only fds they touch are 3.., where the fuzzer
@@ -36,14 +42,17 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -156,6 +165,53 @@ void Check(const char* what, const std::string& ours, const std::string& theirs,
   abort();
 }
 
+// BinaryToDecimal turns binary digits of any length into decimal digits.
+std::string BinaryToDecimal(const std::string& bits) {
+  std::string decimal = "0";  // least significant digit first
+  for (char bit : bits) {
+    int carry = bit == '1' ? 1 : 0;
+    for (char& d : decimal) {
+      const int v = (d - '0') * 2 + carry;
+      d = static_cast<char>('0' + v % 10);
+      carry = v / 10;
+    }
+    if (carry > 0) decimal.push_back(static_cast<char>('0' + carry));
+  }
+  return std::string(decimal.rbegin(), decimal.rend());
+}
+
+// C23Equivalent rewrites a number for libsystemd 252 as described at the
+// top: after systemd's own WHITESPACE and mangle_base() prefix, a C23
+// binary literal (isspace, sign, "0b"/"0B", a binary digit) is replaced.
+std::string C23Equivalent(const std::string& value) {
+  const size_t n = value.size();
+  size_t i = strspn(value.c_str(), " \t\n\r");
+  int base = 0;
+  if (i + 1 < n && value[i] == '0') {
+    if (value[i + 1] == 'b' || value[i + 1] == 'B') base = 2;
+    if (value[i + 1] == 'o' || value[i + 1] == 'O') base = 8;
+    if (base != 0) i += 2;
+  }
+  if (base == 8) return value;
+  size_t j = i;
+  while (j < n && isspace(static_cast<unsigned char>(value[j]))) ++j;
+  if (j < n && (value[j] == '+' || value[j] == '-')) ++j;
+  if (j + 2 >= n || value[j] != '0' ||
+      (value[j + 1] != 'b' && value[j + 1] != 'B') ||
+      (value[j + 2] != '0' && value[j + 2] != '1')) {
+    return value;
+  }
+  size_t k = j + 2;
+  while (k < n && (value[k] == '0' || value[k] == '1')) ++k;
+  const std::string bits = value.substr(j + 2, k - j - 2);
+  if (base == 2) return value.substr(0, j) + bits + value.substr(k);
+  // C23's strtol() stops where the binary digits end, so anything after them
+  // is garbage; a '_' keeps the decimal digits from running into it ("0b1"
+  // then "8", or "0b0" then "x1f").
+  return value.substr(0, j) + BinaryToDecimal(bits) +
+         (k < n ? "_" + value.substr(k) : "");
+}
+
 // OwnPidfdId is this process's pidfd inode id when pidfs gives unique ones
 // (PID_FS_MAGIC), worked out here without libsdfd.
 std::optional<uint64_t> OwnPidfdId() {
@@ -237,15 +293,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string ours_listen = SdfdListen(unset);
   const std::string ours_watchdog = SdfdWatchdog(unset);
   const std::string ours_env = Environment();
-  set_all();
-  SetOrUnset("LISTEN_FDS", oracle_fds.has_value(), oracle_fds.value_or(""));
+  SetOrUnset("LISTEN_PID", flags & kListenPidSet, C23Equivalent(values[0]));
+  SetOrUnset("LISTEN_FDS", oracle_fds.has_value(),
+             C23Equivalent(oracle_fds.value_or("")));
+  SetOrUnset("LISTEN_FDNAMES", flags & kListenFdnamesSet, values[2]);
+  SetOrUnset("WATCHDOG_USEC", flags & kWatchdogUsecSet,
+             C23Equivalent(values[3]));
+  SetOrUnset("WATCHDOG_PID", flags & kWatchdogPidSet, C23Equivalent(values[4]));
   SetOrUnset("LISTEN_PIDFDID", false, "");
   const std::string theirs_listen = LibsystemdListen(unset);
   const std::string theirs_watchdog = LibsystemdWatchdog(unset);
-  // Kept variables read as they were before the substitution: v259 would
-  // have left LISTEN_FDS and LISTEN_PIDFDID as they came.
+  // Variables left in place read as they came, before any rewriting: so
+  // libsdfd would have left them. (With unsetting, both libraries remove
+  // every one of them on every path.)
   if (!unset) {
-    SetOrUnset("LISTEN_FDS", flags & kListenFdsSet, values[1]);
+    set_all();
     SetOrUnset("LISTEN_PIDFDID", pidfdid_set, values[5]);
   }
   const std::string theirs_env = Environment();
