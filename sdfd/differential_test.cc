@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <linux/vm_sockets.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -962,6 +963,35 @@ INSTANTIATE_TEST_SUITE_P(Cases, NotifyDifferential,
                          });
 
 // ---------------------------------------------------------------------------
+// vsock: a real send (libsystemd 253+), where a vsock transport loops back to
+// this machine; elsewhere skipped, never passed.
+
+TEST(VsockNotifyDifferential, SameMessageAsLibsystemd) {
+  std::string why;
+  if (!internal::VsockLoopbackAvailable(&why)) GTEST_SKIP() << why;
+  std::vector<std::string> observed;
+  for (bool libsystemd : {false, true}) {
+    internal::VsockStreamReceiver receiver;
+    ASSERT_TRUE(receiver.ok());
+    const std::string address =
+        absl::StrCat("vsock-stream:", VMADDR_CID_LOCAL, ":", receiver.port());
+    absl::StatusOr<std::string> report =
+        internal::RunInChild({}, {{"NOTIFY_SOCKET", address}}, [libsystemd] {
+          const char* state = "READY=1\nSTATUS=vsock";
+          if (libsystemd) return absl::StrCat("r=", sd_notify(0, state));
+          absl::StatusOr<bool> sent = Notify(state);
+          return absl::StrCat(
+              "r=", sent.ok() ? (*sent ? 1 : 0)
+                              : internal::NegativeErrnoOf(sent.status()));
+        });
+    ASSERT_TRUE(report.ok()) << report.status();
+    observed.push_back(absl::StrCat(
+        *report, " received=", receiver.Message().value_or("(nothing)")));
+  }
+  ExpectSameAsOracle("Vsock/stream_send", observed[0], observed[1]);
+}
+
+// ---------------------------------------------------------------------------
 // Known differences: each case where one release answers differently from
 // libsdfd, with both answers. libsdfd follows systemd v259 (v257 where
 // nothing changed since), so most entries are about 252; the fd name entries
@@ -1099,6 +1129,7 @@ std::set<std::string> AllCaseNames() {
   for (const NotifyCase& c : NotifyCases()) {
     names.insert(absl::StrCat("Notify/", c.name));
   }
+  names.insert("Vsock/stream_send");
   return names;
 }
 

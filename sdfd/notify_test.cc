@@ -1,9 +1,7 @@
 #include "sdfd/notify.h"
 
-// clang-format off: <sys/socket.h> must come before <linux/vm_sockets.h>.
 #include <linux/vm_sockets.h>
 #include <sys/socket.h>
-// clang-format on
 #include <time.h>
 #include <unistd.h>
 

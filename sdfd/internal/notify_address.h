@@ -25,10 +25,8 @@
 #ifndef SDFD_INTERNAL_NOTIFY_ADDRESS_H_
 #define SDFD_INTERNAL_NOTIFY_ADDRESS_H_
 
-// clang-format off: <sys/socket.h> must come before <linux/vm_sockets.h>.
 #include <linux/vm_sockets.h>
 #include <sys/socket.h>
-// clang-format on
 #include <sys/un.h>
 
 #include "absl/status/statusor.h"

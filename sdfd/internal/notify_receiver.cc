@@ -1,10 +1,9 @@
 #include "sdfd/internal/notify_receiver.h"
 
-// clang-format off: <sys/socket.h> must come before <linux/vm_sockets.h>.
+#include <fcntl.h>
 #include <linux/vm_sockets.h>
-#include <sys/socket.h>
-// clang-format on
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -99,6 +98,10 @@ VsockStreamReceiver::VsockStreamReceiver() {
           0) {
     return;
   }
+  int done[2];
+  if (::pipe2(done, O_CLOEXEC) < 0) return;
+  done_read_.reset(done[0]);
+  done_write_.reset(done[1]);
   port_ = address.svm_port;
   listener_ = std::move(fd);
   thread_ = std::thread([this] { Serve(); });
@@ -109,8 +112,11 @@ VsockStreamReceiver::~VsockStreamReceiver() {
 }
 
 void VsockStreamReceiver::Serve() {
-  pollfd p = {listener_.get(), POLLIN, 0};
-  if (::poll(&p, 1, kVsockTimeoutMs) != 1) return;
+  // A queued connection wins over "done": the sender connected, then ended.
+  pollfd p[2] = {{listener_.get(), POLLIN, 0}, {done_read_.get(), POLLIN, 0}};
+  if (::poll(p, 2, kVsockTimeoutMs) < 1 || (p[0].revents & POLLIN) == 0) {
+    return;
+  }
   UniqueFd connection(
       ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!connection.valid()) return;
@@ -129,6 +135,9 @@ void VsockStreamReceiver::Serve() {
 }
 
 std::optional<std::string> VsockStreamReceiver::Message() {
+  // Wakes Serve() if it still waits for a sender that is gone; a failed
+  // write leaves it to its own timeout.
+  if (done_write_.valid()) (void)::write(done_write_.get(), "x", 1);
   if (thread_.joinable()) thread_.join();
   return message_;
 }

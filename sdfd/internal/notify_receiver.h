@@ -60,7 +60,8 @@ bool VsockLoopbackAvailable(std::string* why);
 // VsockStreamReceiver is a vsock-stream NOTIFY_SOCKET: it listens on a free
 // port of VMADDR_CID_ANY and, in a thread of its own, accepts one sender,
 // reads until the sender shuts down its end, then closes: the EOF the
-// sender waits for. Every wait is a poll() bounded by 20 s.
+// sender waits for. Every wait is a poll() bounded by 20 s, and ends early
+// once Message() says the sender is done.
 class VsockStreamReceiver {
  public:
   VsockStreamReceiver();
@@ -70,13 +71,15 @@ class VsockStreamReceiver {
 
   bool ok() const { return listener_.valid(); }
   unsigned port() const { return port_; }
-  // Message waits for the thread and returns what the sender wrote, or
-  // nullopt when nobody connected (or the read failed) in time.
+  // Message, called once the sender has finished (so a connection it made
+  // is already queued), waits for the thread and returns what the sender
+  // wrote, or nullopt when it never connected (or the read failed).
   std::optional<std::string> Message();
 
  private:
   void Serve();
   UniqueFd listener_;
+  UniqueFd done_read_, done_write_;  // Message() -> Serve(): sender finished
   unsigned port_ = 0;
   std::optional<std::string> message_;
   std::thread thread_;
