@@ -26,7 +26,9 @@
 //     before Linux 6.9). LISTEN_FDS is an int in
 //     1 .. INT_MAX - 3 (so fd numbers cannot overflow); all three numbers are
 //     parsed with systemd's rules: leading blanks, "+", 0x/0 (C) and 0b/0o
-//     prefixes are accepted, trailing characters are not.
+//     prefixes are accepted, trailing characters are not; as in libsystemd
+//     257 (glibc 2.38+ strtol(), C23), "0b" also counts after blanks and a
+//     sign ("+0b10" is 2, where 252 said EINVAL).
 //   * Every fd 3 .. 3+N-1 is marked FD_CLOEXEC, which also proves it is open.
 //   * Only then is the name count compared with N.
 //   * The variables are unset afterwards on every path (unless kept).
