@@ -1,7 +1,6 @@
 #include "sdfd/listen_fds.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>

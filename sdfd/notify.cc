@@ -220,8 +220,9 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
   // Credentials go explicitly in exactly libsystemd's cases: on behalf of
   // another pid (the kernel would report ours), or when real and effective
   // ids differ (a set-uid program states its real ids outright).
-  bool send_ucred = (options.pid != 0 && options.pid != self) ||
-                    ::getuid() != ::geteuid() || ::getgid() != ::getegid();
+  const bool send_ucred = (options.pid != 0 && options.pid != self) ||
+                          ::getuid() != ::geteuid() ||
+                          ::getgid() != ::getegid();
 
   const size_t fds_space =
       fds.empty() ? 0 : CMSG_SPACE(sizeof(int) * fds.size());

@@ -57,6 +57,8 @@ T StrtoC23(const char* text, char** end, int base,
   std::string copy(text, head);
   copy.append(digits + 2);
   char* copy_end = nullptr;
+  // The copy may have touched errno; only strto's own report counts.
+  errno = 0;
   const T value = strto(copy.c_str(), &copy_end, 2);
   *end = const_cast<char*>(text) + (copy_end - copy.c_str()) + 2;
   return value;
