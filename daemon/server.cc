@@ -15,10 +15,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/pending_buffer.h"
+#include "sdfd/fd_store.h"
 #include "sdfd/handoff.h"
 #include "sdfd/notify.h"
 #include "sdfd/socket_info.h"
@@ -612,18 +614,21 @@ void Server::HandOff() {
                                passed.status().message()));
     return;
   }
-  const char* fdstore = ::getenv("FDSTORE");
-  if (fdstore != nullptr) {
+  absl::StatusOr<std::optional<unsigned>> store_max = sdfd::FdStoreMax();
+  if (store_max.ok() && store_max->has_value()) {
     log_->Info(absl::StrCat("handed off ", what,
                             "; systemd processed it, its store is enabled "
                             "(FDSTORE=",
-                            fdstore, ")"));
+                            **store_max, ")"));
   } else {
     log_->Info(absl::StrCat(
         "handed off ", what,
         "; systemd processed it, but whether its store kept it cannot be "
-        "confirmed ($FDSTORE is unset: systemd < 254, or "
-        "FileDescriptorStoreMax=0)"));
+        "confirmed (",
+        store_max.ok() ? "$FDSTORE is unset: systemd < 254, or "
+                         "FileDescriptorStoreMax=0"
+                       : store_max.status().message(),
+        ")"));
   }
 }
 

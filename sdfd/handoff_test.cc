@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdfd/fd_store.h"
 #include "sdfd/internal/notify_receiver.h"
 #include "sdfd/internal/test_child.h"
 #include "sdfd/listen_fds.h"
@@ -91,6 +92,10 @@ TEST(Handoff, RoundTripAcrossSeveralBatches) {
     EXPECT_TRUE(Travels(pairs[i], (*entries)[i].fd.get(), i)) << i;
     EXPECT_EQ(::fcntl((*entries)[i].fd.get(), F_GETFD), FD_CLOEXEC) << i;
   }
+}
+
+TEST(Handoff, FdNameIsValidForTheStore) {
+  EXPECT_TRUE(FdNameIsValid(kHandoffFdName));
 }
 
 TEST(Handoff, EmptyBundleRoundTrips) {
