@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -29,7 +30,7 @@ constexpr size_t kBundleHeaderSize = 24;  // magic, version, 0, N
 constexpr size_t kBatchHeaderSize = 8;    // index, count
 constexpr size_t kManifestFixedSize = 8 + 4 + 4 + 8 + 8 + 8;  // + checksum
 
-// FdsHeadroom is what the receiver keeps free beyond N: the server's own
+// kFdHeadroom is what the receiver keeps free beyond N: the server's own
 // epoll, signalfd, logging and notify sockets.
 constexpr uint64_t kFdHeadroom = 64;
 
@@ -65,7 +66,7 @@ absl::Status Corrupt(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("corrupt handoff bundle: ", what));
 }
 
-// SendAll sends one bundle message without blocking.
+// SendBatch sends one bundle message, its payload and fds, without blocking.
 absl::Status SendBatch(int fd, const std::string& payload, const int* fds,
                        size_t n_fds) {
   std::vector<cmsghdr> control(

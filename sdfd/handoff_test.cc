@@ -477,6 +477,44 @@ TEST(HandoffLimit, SoftLimitIsRaisedToTheHardOne) {
   EXPECT_EQ(*out, "300 entries, soft 4096");
 }
 
+// The kernel counts every fd inside a queued SCM_RIGHTS message against the
+// sending user until it is received, and refuses more than the sender's
+// RLIMIT_NOFILE (ETOOMANYREFS): a bundle already in flight counts. Root is
+// exempt, so the child becomes nobody first.
+TEST(HandoffLimit, UsersFdsInFlightAreCappedByRlimitNofile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "changing to nobody needs root";
+  absl::StatusOr<std::string> out = internal::RunInChild({}, {}, [] {
+    auto pack = [](size_t n) {
+      std::vector<UniqueFd> servers;  // clients closed: only n fds open
+      HandoffWriter writer;
+      for (size_t i = 0; i < n; ++i) {
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+          return absl::StatusOr<UniqueFd>(absl::InternalError("socketpair"));
+        }
+        ::close(fds[1]);
+        servers.emplace_back(fds[0]);
+        (void)writer.Add(fds[0], "");
+      }
+      return PackHandoff(writer);  // ours close; the bundle holds them
+    };
+    rlimit limit = {1000, 1000};
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+        ::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      return std::string("cannot become nobody");
+    }
+    absl::StatusOr<UniqueFd> first = pack(600);
+    if (!first.ok()) return first.status().ToString();
+    absl::StatusOr<UniqueFd> second = pack(600);
+    return second.status().ToString();
+  });
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(*out, HasSubstr("RESOURCE_EXHAUSTED: handoff bundle: sendmsg: "
+                              "Too many references"));
+  EXPECT_THAT(*out, HasSubstr("counted over every process of the user"));
+}
+
 // --- through NOTIFY_SOCKET ------------------------------------------------
 
 TEST(HandoffStore, SendsOneEntryWithFdpollZeroThatUnpacks) {
