@@ -8,7 +8,8 @@ The package is always a release build, whatever the command line says: the
 binaries are built through a transition (`release_transition`) to `-c opt`
 with the flags Debian builds its packages with (`RELEASE_COPTS`,
 `RELEASE_LINKOPTS`) and with `//bazel:sanitize` off, so a package built under
-`--config=asan` still holds the static release foobard.
+`--config=asan` still holds the static release foobard, and the very same
+bytes as under plain `bazel build`.
 
 One action runs `build_deb.sh`, which:
 
@@ -48,12 +49,12 @@ Usage in a BUILD file:
     )
 
 writes `bazel-bin/<package dir>/foobar_<version>_amd64.deb` and
-`foobar-dbgsym_<version>_amd64.deb` (output groups `deb` and `dbgsym` name
-each alone). Mistakes fail
-the build with a message: a `Package:` in the template that differs from
-`package`, a destination that is not absolute, a changelog entry missing a
-field, a binary `dpkg-shlibdeps` cannot resolve, a binary without a build-id, or a
-`static_built_using` package that is not installed.
+`foobar-dbgsym_<version>_amd64.deb` (the output groups `deb` and `dbgsym`
+name each alone). Mistakes fail the build with a message: a `Package:` in the
+template that differs from `package`, a destination that is not absolute, a
+changelog entry missing a field, a binary `dpkg-shlibdeps` cannot resolve, a
+binary without a build-id, or a `static_built_using` package that is not
+installed.
 """
 
 # What `dpkg-buildflags` prints on Debian 12 with
@@ -88,6 +89,36 @@ RELEASE_LINKOPTS = [
     "-Wl,--build-id=sha1",
 ]
 
+# The options release_transition sets: the binaries of a package are built
+# with these, whatever the command line. They replace the command line's (its
+# --copt=-fsanitize=address, say) rather than add to them.
+_RELEASE_OPTIONS = {
+    "//bazel:sanitize": False,
+    "//command_line_option:compilation_mode": "opt",
+    "//command_line_option:copt": RELEASE_COPTS,
+    "//command_line_option:linkopt": RELEASE_LINKOPTS,
+    "//command_line_option:platform_suffix": "",
+    "//command_line_option:strip": "never",
+}
+
+# For each option of _RELEASE_OPTIONS, a value it never has in a release. Bazel
+# 4 names the output directory of a transitioned configuration after the
+# options a transition changed from their previous value, so a transition
+# straight from the command line's configuration would put the release
+# binaries somewhere else under plain `bazel build`, --config=asan (which sets
+# //bazel:sanitize) and -c opt, with those paths in their debug information
+# and build-ids. Going through these values first (_away_transition, then
+# release_transition) changes every option every time: the release binaries
+# get one output directory and are the same bytes under any command line.
+_AWAY_OPTIONS = {
+    "//bazel:sanitize": True,
+    "//command_line_option:compilation_mode": "dbg",
+    "//command_line_option:copt": ["-DFOOBAR_NOT_A_RELEASE"],
+    "//command_line_option:linkopt": ["-DFOOBAR_NOT_A_RELEASE"],
+    "//command_line_option:platform_suffix": "not-a-release",
+    "//command_line_option:strip": "always",
+}
+
 def _release_transition_impl(settings, attr):
     """Every binary of a package: -c opt, Debian's flags, no sanitizer.
 
@@ -96,34 +127,64 @@ def _release_transition_impl(settings, attr):
       attr: unused.
 
     Returns:
-      The options the binaries are built with. They replace the command
-      line's (its --copt=-fsanitize=address, say) rather than add to them.
-      platform_suffix is reset too, so that --config=asan and ubsan share
-      one set of release binaries. The plain build has its own: Bazel 4
-      names the output directory after the options a transition changed,
-      and only under the sanitizer configs does it change //bazel:sanitize.
+      _RELEASE_OPTIONS.
     """
     _ignore = (settings, attr)  # @unused
-    return {
-        "//bazel:sanitize": False,
-        "//command_line_option:compilation_mode": "opt",
-        "//command_line_option:copt": RELEASE_COPTS,
-        "//command_line_option:linkopt": RELEASE_LINKOPTS,
-        "//command_line_option:platform_suffix": "",
-        "//command_line_option:strip": "never",
-    }
+    return _RELEASE_OPTIONS
 
 release_transition = transition(
     implementation = _release_transition_impl,
     inputs = [],
-    outputs = [
-        "//bazel:sanitize",
-        "//command_line_option:compilation_mode",
-        "//command_line_option:copt",
-        "//command_line_option:linkopt",
-        "//command_line_option:platform_suffix",
-        "//command_line_option:strip",
-    ],
+    outputs = sorted(_RELEASE_OPTIONS.keys()),
+)
+
+def _away_transition_impl(settings, attr):
+    """The step before release_transition (see _AWAY_OPTIONS).
+
+    Args:
+      settings: unused; the transition reads no option.
+      attr: unused.
+
+    Returns:
+      _AWAY_OPTIONS.
+    """
+    _ignore = (settings, attr)  # @unused
+    return _AWAY_OPTIONS
+
+_away_transition = transition(
+    implementation = _away_transition_impl,
+    inputs = [],
+    outputs = sorted(_AWAY_OPTIONS.keys()),
+)
+
+_ReleaseBinariesInfo = provider(
+    doc = "The executables of a _release_binaries target.",
+    fields = {"executables": "list of File, in the order of its binaries"},
+)
+
+def _release_binaries_impl(ctx):
+    executables = []
+    for target in ctx.attr.binaries:
+        exe = target[DefaultInfo].files_to_run.executable
+        if exe == None:
+            fail("binaries: %s is not an executable target" % target.label)
+        executables.append(exe)
+    return [_ReleaseBinariesInfo(executables = executables)]
+
+_release_binaries = rule(
+    implementation = _release_binaries_impl,
+    doc = "The executables of `binaries`, built through release_transition; reached by deb_package through _away_transition.",
+    attrs = {
+        "binaries": attr.label_list(
+            cfg = release_transition,
+            mandatory = True,
+            doc = "Executable targets.",
+        ),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+            doc = "Bazel 4 allows Starlark transitions only in rules that name this allowlist.",
+        ),
+    },
 )
 
 _CHANGELOG_KEYS = ["version", "distribution", "urgency", "changes", "maintainer", "date"]
@@ -207,10 +268,12 @@ def _deb_package_impl(ctx):
     # line per file, where KIND says how (strip, gzip, copy or script).
     lines = []
     inputs = [changelog, ctx.file.control]
-    for target, dest in ctx.attr.binaries.items():
-        exe = target[DefaultInfo].files_to_run.executable
-        if exe == None:
-            fail("binaries: %s is not an executable target" % target.label)
+    release = ctx.attr.release_binaries
+    if type(release) == "list":
+        # Bazel 4 gives a transitioned label attribute as a list of one.
+        release = release[0]
+    executables = release[_ReleaseBinariesInfo].executables
+    for exe, dest in zip(executables, ctx.attr.binary_destinations):
         lines.append("strip %s %s" % (exe.path, _check_dest(dest, "binaries")))
         inputs.append(exe)
     for target, dest in ctx.attr.man_pages.items():
@@ -280,9 +343,8 @@ _deb_package = rule(
             default = "amd64",
             doc = "Debian architecture of the binaries; part of the output file name.",
         ),
-        "binaries": attr.label_keyed_string_dict(
-            cfg = release_transition,
-            doc = "Executable targets to their absolute install paths, built through release_transition. Stripped (debug information to the -dbgsym package), mode 0755, and the input of dpkg-shlibdeps for Depends:.",
+        "binary_destinations": attr.string_list(
+            doc = "The absolute install path of each executable of release_binaries, in order. Stripped (debug information to the -dbgsym package), mode 0755, and the input of dpkg-shlibdeps for Depends:.",
         ),
         "changelog_text": attr.string(
             mandatory = True,
@@ -328,6 +390,12 @@ _deb_package = rule(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
             doc = "Bazel 4 allows Starlark transitions only in rules that name this allowlist.",
         ),
+        "release_binaries": attr.label(
+            cfg = _away_transition,
+            mandatory = True,
+            providers = [_ReleaseBinariesInfo],
+            doc = "The _release_binaries target the macro makes of `binaries`.",
+        ),
         "_build_deb": attr.label(
             default = Label("//packaging:build_deb"),
             executable = True,
@@ -337,7 +405,7 @@ _deb_package = rule(
     },
 )
 
-def deb_package(name, package, changelog, **kwargs):
+def deb_package(name, package, changelog, binaries = {}, **kwargs):
     """Builds `<package>_<version>_<architecture>.deb` and its -dbgsym package.
 
     The version, the maintainer and the reproducibility date all come from the
@@ -350,13 +418,25 @@ def deb_package(name, package, changelog, **kwargs):
       changelog: list of dicts, newest first, with keys version, distribution,
         urgency, changes (list of strings), maintainer ("Name <mail>") and
         date (RFC 2822, as `date -R` prints it).
-      **kwargs: the other attributes of the rule: control, binaries,
-        man_pages, files, maintainer_scripts, static_built_using, architecture,
-        visibility, tags.
+      binaries: executable targets to their absolute install paths, built
+        through release_transition (as `<name>_release_binaries`).
+      **kwargs: the other attributes of the rule: control, man_pages, files,
+        maintainer_scripts, static_built_using, architecture, visibility,
+        tags.
     """
+    _release_binaries(
+        name = name + "_release_binaries",
+        binaries = binaries.keys(),
+        # Only ever built through the package; alone, from the command line's
+        # configuration, it would build the binaries a second time.
+        tags = ["manual"],
+        visibility = ["//visibility:private"],
+    )
     _deb_package(
         name = name,
         package = package,
+        binary_destinations = binaries.values(),
+        release_binaries = ":" + name + "_release_binaries",
         changelog_text = _render_changelog(package, changelog),
         version = changelog[0]["version"],
         date = changelog[0]["date"],
