@@ -180,14 +180,28 @@ readonly static_pie_properties=(elf_type_dyn no_interpreter df_1_pie bind_now
 readonly dynamic_properties=(hardening_check_passes release_compile_units
   project_calls_fortified_functions)
 
+# What each property's PASS or FAIL line says.
+declare -A says=(
+  [elf_type_dyn]="ELF type DYN (position-independent)"
+  [no_interpreter]="no PT_INTERP (static)"
+  [df_1_pie]="DF_1_PIE in DT_FLAGS_1"
+  [bind_now]="BIND_NOW in DT_FLAGS (-z now)"
+  [gnu_relro]="PT_GNU_RELRO (-z relro)"
+  [stack_chk_fail_in_symtab]="__stack_chk_fail in its debug file's symbol table"
+  [fortified_functions_in_symtab]="__*_chk functions in its debug file's symbol table"
+  [hardening_check_passes]="hardening-check --nocfprotection passes"
+  [release_compile_units]="the project's compile units have -O2 -fstack-protector-strong -fstack-clash-protection"
+  [project_calls_fortified_functions]="the project's code calls __*_chk functions (_FORTIFY_SOURCE)"
+)
+
 foobard="${root}/usr/bin/foobard"
 foobar="${root}/usr/bin/foobar"
 for property in "${static_pie_properties[@]}"; do
-  check "foobard: ${property//_/ }" "${property}" "${foobard}" \
+  check "foobard: ${says[${property}]}" "${property}" "${foobard}" \
     "$(debug_file_of "${foobard}")"
 done
 for property in "${dynamic_properties[@]}"; do
-  check "foobar: ${property//_/ }" "${property}" "${foobar}" \
+  check "foobar: ${says[${property}]}" "${property}" "${foobar}" \
     "$(debug_file_of "${foobar}")"
 done
 
