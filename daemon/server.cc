@@ -543,7 +543,8 @@ void Server::BeginStop() {
 
 void Server::FinishStop() {
   if (options_.handoff && notify_) {
-    HandOff();
+    // No connection, no entry: an empty bundle would only cost PID 1 work.
+    if (connection_count_ > 0) HandOff();
     return;
   }
   size_t dropped = 0;
