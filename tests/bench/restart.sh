@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: tests/bench/restart.sh --out=DIR [--releases="bookworm trixie"] [--sizes="100 1000 4000 10000 16384"] [--reps=3] [--no-build]
+# Usage: tests/bench/restart.sh --out=DIR [--releases="bookworm trixie"] [--sizes="100 1000 4000 10000 16384"] [--reps=3] [--no-build | --deb=FILE --driver=FILE]
 #
 # What `systemctl restart foobar.service` costs the clients of a live
 # foobard, under a real systemd: boots the e2e container of each release
@@ -16,7 +16,8 @@
 # release, systemd version, connections, repetitions, then the median over
 # the repetitions of each run's longest round trip (baseline, restart, in µs),
 # the ratio of those medians, the restart's extra stall (restart - baseline)
-# and the median time `systemctl restart` took (ms).
+# and the median time `systemctl restart` took (ms). --deb and --driver name
+# the .deb and e2e_driver to use instead of asking Bazel for them.
 set -euo pipefail
 
 out=""
@@ -24,6 +25,8 @@ releases="bookworm trixie"
 sizes="100 1000 4000 10000 16384"
 reps=3
 build=1
+deb=""
+driver=""
 for arg in "$@"; do
   case "${arg}" in
     --out=*) out="${arg#*=}" ;;
@@ -31,6 +34,11 @@ for arg in "$@"; do
     --sizes=*) sizes="${arg#*=}" ;;
     --reps=*) reps="${arg#*=}" ;;
     --no-build) build=0 ;;
+    --deb=*)
+      deb="${arg#*=}"
+      build=0
+      ;;
+    --driver=*) driver="${arg#*=}" ;;
     *)
       sed -n '2p' "$0" | sed 's/^# //' >&2
       exit 2
@@ -49,8 +57,8 @@ source tests/e2e/lib.sh
 if ((build)); then
   e2e_bazel build //packaging:foobar_deb //tests/e2e:e2e_driver >&2
 fi
-deb=$(e2e_deb_path)
-driver="$(e2e_bazel info bazel-bin 2>/dev/null)/tests/e2e/e2e_driver"
+[[ -n "${deb}" ]] || deb=$(e2e_deb_path)
+[[ -n "${driver}" ]] || driver="$(e2e_bazel info bazel-bin 2>/dev/null)/tests/e2e/e2e_driver"
 
 # median: the median of the numbers on stdin, one per line.
 median() {
