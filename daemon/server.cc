@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -59,6 +60,20 @@ bool WouldBlock(int err) {
 
 int64_t ToNanos(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
+// PeerShutDown says whether the peer of `fd` has shut down its sending side
+// (closed, or shutdown(SHUT_WR)), as of now. On an AF_UNIX seqpacket socket
+// recv() returns 0 both for an empty record and at the end, and MSG_EOR is
+// never set there, so this is what tells them apart: a 0 while the peer can
+// still send is an empty record. The state is asked for at the moment of the
+// read, not taken from the epoll batch, which may predate a close. What stays
+// ambiguous is an empty record still queued when the peer shuts down: it
+// reads as the end (foobard.8, SOCKETS).
+bool PeerShutDown(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) < 0) return true;  // cannot tell: end the connection
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 }  // namespace
 
 enum class SourceKind : uint8_t { kSignal, kListener, kDatagram, kConnection };
@@ -87,10 +102,15 @@ struct Server::Datagram : Source {
 // calls epoll_ctl only when the interest really changes.
 struct Server::Connection : Source {
   Connection() : Source(SourceKind::kConnection) {}
+  bool HasUnsent() const { return !pending.empty() || empty_record_pending; }
   sdfd::UniqueFd fd;
   uint32_t events = 0;  // 0: not in the epoll set
   bool seqpacket = false;
   bool read_eof = false;
+  // empty_record_pending: a seqpacket connection owes its client a
+  // zero-length record (the echo of an empty one), which `pending` cannot
+  // hold. Like a non-empty pending message, it stops reading until sent.
+  bool empty_record_pending = false;
   // lingering: stopping, everything echoed and FIN sent; input is read and
   // discarded until the client closes (see StartLinger).
   bool lingering = false;
@@ -257,11 +277,11 @@ Server::Connection* Server::NewConnection(int fd, bool seqpacket) {
 
 void Server::UpdateInterest(Connection* c) {
   uint32_t want = 0;
-  if (!c->pending.empty()) want |= EPOLLOUT;
+  if (c->HasUnsent()) want |= EPOLLOUT;
   // Backpressure: a connection whose unsent bytes reached --buffer_limit is
   // not read until its client reads. A seqpacket connection holds at most
   // one message, so its boundaries survive.
-  const bool room = c->seqpacket ? c->pending.empty()
+  const bool room = c->seqpacket ? !c->HasUnsent()
                                  : c->pending.size() < options_.buffer_limit;
   if (c->lingering || (!stopping_ && !c->read_eof && room)) want |= EPOLLIN;
   if (want == c->events) return;
@@ -407,6 +427,7 @@ bool Server::ReadSome(Connection* c) {
     // Discard: foobard is stopping and will echo nothing more.
     const ssize_t r = ::recv(c->fd.get(), g_buffer, kBufferSize, 0);
     if (r > 0 || (r < 0 && WouldBlock(errno))) return true;
+    if (r == 0 && c->seqpacket && !PeerShutDown(c->fd.get())) return true;
     CloseConnection(c, r == 0 ? "closed by client after stop" : "reset");
     return false;
   }
@@ -422,9 +443,13 @@ bool Server::ReadSome(Connection* c) {
     return false;
   }
   if (r == 0) {
+    if (c->seqpacket && !PeerShutDown(c->fd.get())) {
+      // A zero-length record is a message like any other: echo it.
+      return SendEmptyRecord(c);
+    }
     // Half-close: the client sent everything. Finish the echo, then close.
     c->read_eof = true;
-    if (c->pending.empty()) {
+    if (!c->HasUnsent()) {
       CloseConnection(c, "closed by client");
       return false;
     }
@@ -453,6 +478,21 @@ bool Server::ReadSome(Connection* c) {
   return true;
 }
 
+bool Server::SendEmptyRecord(Connection* c) {
+  // send() of 0 bytes on a seqpacket socket queues one empty record.
+  if (::send(c->fd.get(), g_buffer, 0, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+    if (!WouldBlock(errno)) {
+      CloseConnection(c, ErrnoText("send", errno));
+      return false;
+    }
+    // The client's queue is full: send it when the socket is writable.
+    c->empty_record_pending = true;
+    return true;
+  }
+  c->empty_record_pending = false;
+  return true;
+}
+
 bool Server::Flush(Connection* c) {
   if (!c->pending.empty()) {
     const ssize_t w = ::send(c->fd.get(), c->pending.data(), c->pending.size(),
@@ -464,12 +504,14 @@ bool Server::Flush(Connection* c) {
     }
     bytes_echoed_ += static_cast<size_t>(w);
     c->pending.Consume(static_cast<size_t>(w));
+  } else if (c->empty_record_pending) {
+    if (!SendEmptyRecord(c)) return false;
   }
-  if (c->pending.empty() && c->read_eof) {
+  if (!c->HasUnsent() && c->read_eof) {
     CloseConnection(c, "echoed all, closed");
     return false;
   }
-  if (c->pending.empty() && stopping_ && !options_.handoff) StartLinger(c);
+  if (!c->HasUnsent() && stopping_ && !options_.handoff) StartLinger(c);
   return true;
 }
 
@@ -487,7 +529,7 @@ void Server::StartLinger(Connection* c) {
 }
 
 void Server::OnConnection(Connection* c, uint32_t events) {
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !c->pending.empty()) {
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c->HasUnsent()) {
     if (!Flush(c)) return;
   }
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (c->events & EPOLLIN)) {
@@ -521,8 +563,8 @@ void Server::BeginStop() {
   size_t draining = 0;
   for (Connection* c = connections_head_; c != nullptr;) {
     Connection* next = c->next;
-    if (!c->pending.empty()) ++draining;
-    if (c->pending.empty() && !options_.handoff) {
+    if (c->HasUnsent()) ++draining;
+    if (!c->HasUnsent() && !options_.handoff) {
       StartLinger(c);
     } else {
       UpdateInterest(c);  // stops reading; keeps writing what is pending
@@ -625,7 +667,7 @@ int Server::Run() {
       bool busy = false;
       if (options_.handoff) {
         for (Connection* c = connections_head_; c != nullptr; c = c->next) {
-          if (!c->pending.empty()) {
+          if (c->HasUnsent()) {
             busy = true;
             break;
           }

@@ -99,8 +99,9 @@ class Server {
   bool OnSignal();  // true when the loop must finish now
 
   Connection* NewConnection(int fd, bool seqpacket);
-  bool ReadSome(Connection* c);  // false when c was closed
-  bool Flush(Connection* c);     // false when c was closed
+  bool ReadSome(Connection* c);         // false when c was closed
+  bool Flush(Connection* c);            // false when c was closed
+  bool SendEmptyRecord(Connection* c);  // false when c was closed
   void UpdateInterest(Connection* c);
   void StartLinger(Connection* c);
   void CloseConnection(Connection* c, absl::string_view why);

@@ -2,6 +2,7 @@
 // socket it can be given, through the real systemd-socket-activate, and
 // refuses bad environments and flags with exit 2 and a clear message.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +10,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -97,6 +100,59 @@ TEST(Activation, SeqpacketKeepsMessageBoundaries) {
   StopCleanly(p);
 }
 
+// RecvRecord waits for one seqpacket record or datagram and returns it, or
+// nullopt on timeout or error. An empty record and EOF both read as "", so
+// callers prove a record by reading more after it.
+std::optional<std::string> RecvRecord(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, kTimeoutMs) != 1) return std::nullopt;
+  char buf[65536];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// ExpectEmptyRecordsEchoed sends records, empty ones among them, on a
+// connected seqpacket socket and expects each back, in order, on the same
+// connection; then the client's close ends it.
+void ExpectEmptyRecordsEchoed(Process& p, sdfd::UniqueFd c) {
+  const std::string records[] = {"a", "", "b", "", "", "c"};
+  for (const std::string& r : records) {
+    ASSERT_EQ(::send(c.get(), r.data(), r.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(r.size()));
+  }
+  // Each reply is read before the next: an empty reply followed by a
+  // non-empty one proves it was a record and not the end of the stream.
+  for (const std::string& r : records) {
+    EXPECT_EQ(RecvRecord(c.get()), r);
+  }
+  EXPECT_EQ(EchoOnce(c.get(), "still open"), "still open");
+  ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+  EXPECT_EQ(RecvRecord(c.get()), "");  // the end this time
+  ExpectOutput(p, "closed by client");
+}
+
+TEST(Activation, SeqpacketEmptyRecordIsEchoedAndKeepsTheConnection) {
+  const std::string path = SocketDir() + "/e.sk";
+  Process p = Activate({"--seqpacket", "-l", path}, {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  EXPECT_EQ(p.output().find("send: "), std::string::npos) << p.output();
+  StopCleanly(p);
+}
+
+TEST(Activation, SeqpacketAcceptYesEchoesEmptyRecords) {
+  const std::string path = SocketDir() + "/ea.sk";
+  Process p = Activate({"--seqpacket", "--accept", "-l", path}, {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  ExpectOutput(p, "exiting: last connection closed");
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+}
+
 // DatagramClient binds its own unix address so that replies can reach it.
 sdfd::UniqueFd BoundUnixDatagram(const std::string& path) {
   sdfd::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -122,11 +178,14 @@ TEST(Activation, UnixDatagramEchoesToSenderAndSkipsUnboundSenders) {
             4);
   sdfd::UniqueFd c = BoundUnixDatagram(dir + "/client.sk");
   const std::string big = Pattern(60000, 3);
-  for (const std::string& m : {std::string("ping"), big}) {
+  // An empty datagram is a datagram: it comes back empty, and the next one
+  // after it proves it was not lost.
+  for (const std::string& m : {std::string("ping"), std::string(), big,
+                               std::string(), std::string("pong")}) {
     ASSERT_EQ(::sendto(c.get(), m.data(), m.size(), 0,
                        reinterpret_cast<sockaddr*>(&server), sizeof(server)),
               static_cast<ssize_t>(m.size()));
-    EXPECT_EQ(RecvExactly(c.get(), m.size()), m);
+    EXPECT_EQ(RecvRecord(c.get()), m);
   }
   ExpectOutput(p, "(datagram)");
   StopCleanly(p);
@@ -138,12 +197,11 @@ TEST(Activation, UdpEchoesToSender) {
   Process p = Activate({"--datagram", "-l", addr}, {});
   sdfd::UniqueFd c = ConnectTo("udp:" + addr);
   ASSERT_TRUE(c.valid());
-  for (const std::string& m : {std::string("ping"), Pattern(1400, 9)}) {
-    ASSERT_TRUE(SendAll(c.get(), m));
-    char buf[65536];
-    const std::string got = RecvExactly(c.get(), m.size());
-    EXPECT_EQ(got, m);
-    (void)buf;
+  for (const std::string& m :
+       {std::string("ping"), std::string(), Pattern(1400, 9)}) {
+    ASSERT_EQ(::send(c.get(), m.data(), m.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(RecvRecord(c.get()), m);
   }
   ExpectOutput(p, absl::StrCat("<6>serving udp:", addr));
   StopCleanly(p);
