@@ -80,6 +80,17 @@ int Main(int argc, char** argv) {
     return 2;
   }
   config->server.watchdog_interval = *watchdog;
+  if (activation->kind == sdfd::ActivationKind::kInetd &&
+      config->server.handoff) {
+    // With StandardInput=socket systemd passes no LISTEN_FDS and no fd-store
+    // fds, so connections stored at stop would never come back: they would
+    // only pile up in the store. Closing them at stop is the honest choice.
+    log.Warning(
+        "--handoff ignored: the socket came on standard input "
+        "(StandardInput=socket), where systemd passes no LISTEN_FDS and no "
+        "fd-store fds; connections are closed at stop");
+    config->server.handoff = false;
+  }
 
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Create(config->server, &log);

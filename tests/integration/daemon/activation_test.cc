@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -255,6 +256,98 @@ TEST(Activation, InetdServesTheSocketOnStdin) {
   ExpectOutput(p, "\"connection\"");
   p.Signal(SIGTERM);
   p.Wait(kTimeoutMs);
+}
+
+// StandardInput=socket with Accept=no (--inetd without --accept): fd 0 is
+// the listening socket itself, served as if it came on fd 3.
+TEST(Activation, InetdListeningStreamSocketOnStdinServesEveryClient) {
+  const std::string path = SocketDir() + "/il.sk";
+  Process p = Activate({"--inetd", "-l", path}, {});
+  ExpectStreamEchoes("unix:" + path);
+  ExpectOutput(p, absl::StrCat("<6>serving unix:", path,
+                               " (stream, listening) fd 3 \"stdin\"\n"));
+  StopCleanly(p);
+}
+
+TEST(Activation, InetdListeningSeqpacketSocketOnStdin) {
+  const std::string path = SocketDir() + "/iq.sk";
+  Process p = Activate({"--inetd", "--seqpacket", "-l", path}, {"--verbose"});
+  for (int client = 0; client < 2; ++client) {
+    sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+    ASSERT_TRUE(c.valid());
+    ExpectEmptyRecordsEchoed(p, std::move(c));
+  }
+  ExpectOutput(p, " (seqpacket, listening) fd 3 \"stdin\"\n");
+  StopCleanly(p);
+}
+
+TEST(Activation, InetdConnectedSeqpacketSocketOnStdin) {
+  const std::string path = SocketDir() + "/ic.sk";
+  Process p = Activate({"--inetd", "--accept", "--seqpacket", "-l", path},
+                       {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  ExpectOutput(p, " (seqpacket) fd 3 \"connection\"\n");
+  ExpectOutput(p, "exiting: last connection closed");
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+}
+
+TEST(Activation, InetdDatagramSocketOnStdin) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/id.sk";
+  Process p = Activate({"--inetd", "--datagram", "-l", path}, {});
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  std::strncpy(server.sun_path, path.c_str(), sizeof(server.sun_path) - 1);
+  sdfd::UniqueFd c = BoundUnixDatagram(dir + "/idc.sk");
+  for (const std::string& m :
+       {std::string("ping"), std::string(), Pattern(9000, 4)}) {
+    ASSERT_EQ(::sendto(c.get(), m.data(), m.size(), 0,
+                       reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+              static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(RecvRecord(c.get()), m);
+  }
+  ExpectOutput(p, absl::StrCat("<6>serving unix:", path,
+                               " (datagram) fd 3 \"stdin\"\n"));
+  StopCleanly(p);
+}
+
+// systemd passes no fd-store fds with StandardInput=socket, so --handoff
+// cannot work there: foobard says so once, and closes connections at stop
+// instead of storing them where nothing would ever take them back.
+TEST(Activation, InetdWithHandoffWarnsOnceAndClosesAtStop) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  const std::string path = dir + "/ih.sk";
+  Process p =
+      Activate({"--inetd", "-l", path, "-E", "NOTIFY_SOCKET=" + notify.path()},
+               {"--handoff"});
+  sdfd::UniqueFd c = ConnectTo("unix:" + path);
+  ASSERT_TRUE(c.valid());
+  EXPECT_EQ(EchoOnce(c.get(), "hi"), "hi");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(notify.WaitFor("READY=1", kTimeoutMs, &seen)) << p.output();
+  p.Signal(SIGTERM);
+  bool eof = false;
+  EXPECT_EQ(RecvUntilEof(c.get(), &eof), "");
+  EXPECT_TRUE(eof);  // closed with a FIN, not stored
+  c.reset();
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+  const std::string warning =
+      "<4>--handoff ignored: the socket came on standard input "
+      "(StandardInput=socket), where systemd passes no LISTEN_FDS and no "
+      "fd-store fds; connections are closed at stop\n";
+  const size_t at = p.output().find(warning);
+  ASSERT_NE(at, std::string::npos) << p.output();
+  EXPECT_EQ(p.output().find(warning, at + 1), std::string::npos);
+  while (std::optional<NotifySocket::Message> m = notify.Next(0)) {
+    seen.push_back(m->text);
+  }
+  for (const std::string& m : seen) {
+    EXPECT_FALSE(HasLine(m, "FDSTORE=1")) << m;
+  }
 }
 
 TEST(Activation, NamedFdsAreAllServedAndLogged) {
