@@ -161,13 +161,14 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
     }
   }
 
-  if (::sendmsg(fd.get(), &message, MSG_NOSIGNAL) >= 0) return true;
+  const int flags = MSG_NOSIGNAL | (options.non_blocking ? MSG_DONTWAIT : 0);
+  if (::sendmsg(fd.get(), &message, flags) >= 0) return true;
   if (send_ucred) {
     // Claiming another pid needs CAP_SYS_ADMIN; like libsystemd, fall back
     // to the kernel's own credentials rather than not notifying at all.
     message.msg_controllen -= ucred_space;
     if (message.msg_controllen == 0) message.msg_control = nullptr;
-    if (::sendmsg(fd.get(), &message, MSG_NOSIGNAL) >= 0) return true;
+    if (::sendmsg(fd.get(), &message, flags) >= 0) return true;
   }
   return internal::ErrnoError(
       errno, absl::StrCat("sendmsg(NOTIFY_SOCKET=", notify_socket, ")"));
@@ -175,6 +176,10 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
 
 absl::StatusOr<bool> Notify(absl::string_view state) {
   return PidNotifyWithFds(state, {}, NotifyOptions());
+}
+
+bool NotifyWouldBlock(const absl::Status& status) {
+  return internal::ErrnoOf(status) == EAGAIN;
 }
 
 }  // namespace sdfd

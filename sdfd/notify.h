@@ -33,6 +33,11 @@
 // Not running under a service manager (no NOTIFY_SOCKET) is not an error:
 // the functions return false ("nothing sent") and do nothing.
 //
+// A datagram send to a manager that is not reading blocks once its queue
+// holds net.unix.max_dgram_qlen datagrams (10 on some systems). An event
+// loop sets NotifyOptions::non_blocking: the send then fails at once with
+// errno EAGAIN (NotifyWouldBlock() says so), and the caller tries later.
+//
 //   absl::StatusOr<bool> sent = sdfd::Notify("READY=1\nSTATUS=Serving");
 //   if (!sent.ok()) LogWarning(sent.status());  // e.g. sendmsg: ECONNREFUSED
 #ifndef SDFD_NOTIFY_H_
@@ -54,6 +59,11 @@ struct NotifyOptions {
   // unset_environment removes NOTIFY_SOCKET after sending, so no later call
   // (or child) sends again.
   bool unset_environment = false;
+  // non_blocking sends with MSG_DONTWAIT: when the manager's queue is full,
+  // the call returns an UnavailableError with errno EAGAIN at once instead
+  // of waiting until the manager reads. Nothing was sent then. libsystemd
+  // has no such option; its sends always may block.
+  bool non_blocking = false;
 };
 
 // PidNotifyWithFds is sd_pid_notify_with_fds(): it sends `state` with `fds`
@@ -66,6 +76,10 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
 
 // Notify is sd_notify(0, state).
 absl::StatusOr<bool> Notify(absl::string_view state);
+
+// NotifyWouldBlock says whether `status` (from a non_blocking send) means
+// the manager's queue was full: nothing was sent, and a later try may work.
+bool NotifyWouldBlock(const absl::Status& status);
 
 }  // namespace sdfd
 
