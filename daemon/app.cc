@@ -57,6 +57,10 @@ void RaiseFdLimit(const Logger& log) {
 int Main(int argc, char** argv) {
   std::vector<char*> args = ParseFlags(argc, argv);
   absl::StatusOr<Config> config = ConfigFromFlags();
+  // The sockets are taken before the logger opens anything, so that a socket
+  // on stdin moves to fd 3 (its errors are logged below, once there is a
+  // logger).
+  absl::StatusOr<sdfd::Activation> activation = sdfd::ReceiveActivation();
   const Logger log(STDERR_FILENO, config.ok() && config->verbose);
   if (!config.ok()) {
     log.Error(config.status().message());
@@ -67,9 +71,12 @@ int Main(int argc, char** argv) {
                            "\": foobard takes only flags (see --help)"));
     return 2;
   }
+  if (!log.sink()->reopen_error().empty()) {
+    log.Warning(absl::StrCat("log lines may block the event loop: ",
+                             log.sink()->reopen_error()));
+  }
   RaiseFdLimit(log);
 
-  absl::StatusOr<sdfd::Activation> activation = sdfd::ReceiveActivation();
   if (!activation.ok()) {
     log.Error(activation.status().message());
     return 2;

@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/handoff.h"
+#include "daemon/log_sink.h"
 #include "daemon/pending_buffer.h"
 #include "sdfd/notify.h"
 #include "sdfd/socket_info.h"
@@ -45,6 +46,11 @@ constexpr int64_t kNanosPerMilli = 1000 * 1000;
 constexpr int64_t kNanosPerSecond = 1000 * kNanosPerMilli;
 // STATUS= is sent at most this often: systemd parses every message.
 constexpr int64_t kStatusPeriod = kNanosPerSecond;
+// kNotifyRetry is how long a notification the manager's full queue refused
+// waits before the next try (a datagram socket gives no readiness for the
+// peer's queue, so this is a timer). Meanwhile newer STATUS= and WATCHDOG=1
+// replace the waiting ones.
+constexpr int64_t kNotifyRetry = 50 * kNanosPerMilli;
 
 std::string ErrnoText(absl::string_view call, int err) {
   return absl::StrCat(call, ": ", std::strerror(err));
@@ -76,7 +82,13 @@ bool PeerShutDown(int fd) {
 
 }  // namespace
 
-enum class SourceKind : uint8_t { kSignal, kListener, kDatagram, kConnection };
+enum class SourceKind : uint8_t {
+  kSignal,
+  kListener,
+  kDatagram,
+  kConnection,
+  kLogSink,
+};
 
 // Source is what epoll's data.ptr points at; the kind selects the handler
 // with a switch (no virtual call on the hot path).
@@ -163,6 +175,7 @@ absl::Status Server::Init() {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signal_fd_.get(), &ev) != 0) {
     return ErrnoStatus("epoll_ctl(ADD, signalfd)", errno);
   }
+  log_source_ = std::make_unique<Source>(SourceKind::kLogSink);
   const char* notify_socket = ::getenv("NOTIFY_SOCKET");
   notify_ = notify_socket != nullptr && notify_socket[0] != '\0';
   return absl::OkStatus();
@@ -554,7 +567,8 @@ bool Server::OnSignal() {
 
 void Server::BeginStop() {
   stopping_ = true;
-  if (notify_) (void)sdfd::Notify("STOPPING=1");  // nothing to do on failure
+  stopping_pending_ = notify_;
+  SendNotifications(Now());  // retried from the loop if the queue is full
   UpdateListeners();
   for (const std::unique_ptr<Datagram>& d : datagrams_) {
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, d->fd.get(), nullptr);
@@ -629,11 +643,60 @@ void Server::MaybeSendStatus(int64_t now, bool force) {
   status_bytes_ = bytes_echoed_;
   status_connections_ = connection_count_;
   next_status_ = now + kStatusPeriod;
-  absl::StatusOr<bool> sent = sdfd::Notify(absl::StrCat(
-      force ? "READY=1\n" : "", "STATUS=", connection_count_, " connections, ",
-      accepted_total_, " accepted, ", bytes_echoed_, " bytes echoed"));
-  if (!sent.ok())
+  status_pending_ = true;
+}
+
+void Server::SendNotifications(int64_t now) {
+  if (!ready_pending_ && !stopping_pending_ && !watchdog_pending_ &&
+      !status_pending_) {
+    return;
+  }
+  if (notify_retry_at_ != 0 && now < notify_retry_at_) return;
+  // One datagram with everything due, READY=1 before STOPPING=1 as they
+  // happened; STATUS= carries the counts as of now, not as of when the
+  // first try failed.
+  std::string state;
+  if (ready_pending_) state += "READY=1\n";
+  if (stopping_pending_) state += "STOPPING=1\n";
+  if (watchdog_pending_) state += "WATCHDOG=1\n";
+  if (status_pending_) {
+    absl::StrAppend(&state, "STATUS=", connection_count_, " connections, ",
+                    accepted_total_, " accepted, ", bytes_echoed_,
+                    " bytes echoed\n");
+  }
+  state.pop_back();  // the last '\n'
+  sdfd::NotifyOptions options;
+  options.non_blocking = true;
+  absl::StatusOr<bool> sent = sdfd::PidNotifyWithFds(state, {}, options);
+  if (!sent.ok() && sdfd::NotifyWouldBlock(sent.status())) {
+    // The manager is busy and its queue is full: try again soon rather
+    // than wait here with every client.
+    notify_retry_at_ = now + kNotifyRetry;
+    return;
+  }
+  if (!sent.ok()) {
     log_->Warning(absl::StrCat("sd_notify: ", sent.status().message()));
+  }
+  // Sent, or failed for good (the manager is gone): either way not retried.
+  ready_pending_ = stopping_pending_ = watchdog_pending_ = status_pending_ =
+      false;
+  notify_retry_at_ = 0;
+}
+
+void Server::UpdateLogInterest() {
+  LogSink* sink = log_->sink();
+  const bool want = sink->WantsWritable();
+  if (want == log_watched_) return;
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.ptr = log_source_.get();
+  if (::epoll_ctl(epoll_.get(), want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+                  sink->fd(), &ev) != 0) {
+    // Not logged: the log is what cannot be written. Lines then go out
+    // whenever a later one is logged, and are dropped while it is full.
+    return;
+  }
+  log_watched_ = want;
 }
 
 int Server::Run() {
@@ -643,6 +706,7 @@ int Server::Run() {
   if (watchdog_period > 0) next_watchdog_ = now;
   const int64_t idle_exit = ToNanos(options_.idle_exit);
   UpdateListeners();
+  ready_pending_ = notify_;
   MaybeSendStatus(now, /*force=*/true);  // READY=1 with the first STATUS=
 
   epoll_event events[kMaxEvents];
@@ -652,7 +716,7 @@ int Server::Run() {
     if (watchdog_period > 0 && now >= next_watchdog_) {
       // Pinged from the loop itself: a stuck loop stops the pings and
       // systemd restarts the service.
-      if (notify_) (void)sdfd::Notify("WATCHDOG=1");  // best effort
+      watchdog_pending_ = notify_;
       next_watchdog_ = now + watchdog_period;
     }
     if (accept_paused_until_ != 0 && now >= accept_paused_until_) {
@@ -690,7 +754,7 @@ int Server::Run() {
       // Exit without touching the listeners: a client connecting right now
       // waits in the backlog of systemd's socket for the next instance.
       // Never accept-then-close.
-      if (notify_) (void)sdfd::Notify("STOPPING=1");  // best effort
+      stopping_pending_ = notify_;  // sent on the way out, below
       exit_reason =
           absl::StrCat("idle for ", absl::FormatDuration(options_.idle_exit));
       break;
@@ -706,6 +770,9 @@ int Server::Run() {
       deadline = std::min(deadline, next_status_);
     }
     if (stopping_) deadline = std::min(deadline, drain_deadline_);
+    SendNotifications(now);
+    if (notify_retry_at_ != 0) deadline = std::min(deadline, notify_retry_at_);
+    UpdateLogInterest();
     if (!stopping_ && idle_exit > 0 && connection_count_ == 0) {
       deadline = std::min(deadline, idle_since_ + idle_exit);
     }
@@ -741,6 +808,9 @@ int Server::Run() {
         case SourceKind::kSignal:
           finish_now = OnSignal() || finish_now;
           break;
+        case SourceKind::kLogSink:
+          log_->sink()->Flush();
+          break;
       }
     }
     // Stopping may close connections, so it happens after the batch: a
@@ -752,6 +822,10 @@ int Server::Run() {
     }
     if (stop_requested_ && !stopping_) BeginStop();
   }
+  // A last try for what the manager's full queue refused (STOPPING=1), but
+  // no wait: systemd learns of the exit from the process itself.
+  notify_retry_at_ = 0;
+  SendNotifications(Now());
   log_->Info(absl::StrCat("exiting: ", exit_reason, "; served ",
                           accepted_total_, " connections, ", bytes_echoed_,
                           " bytes echoed"));
