@@ -1,20 +1,23 @@
 # shellcheck shell=bash
 # Usage: source tests/e2e/lib.sh   (from bash; it defines functions only)
 #
-# A throwaway Debian 12 machine with systemd as PID 1, for tests and demos
-# that need a real systemd (the host's PID 1 is not systemd). The recipe is the
-# one verified in ENVIRONMENT.md: a debootstrap minbase root with systemd,
-# booted by systemd-nspawn, commands run through nsenter into its PID 1.
+# A throwaway Debian machine with systemd as PID 1, for tests and demos that
+# need a real systemd (the host's PID 1 is not systemd). E2E_RELEASE picks the
+# release: bookworm (Debian 12, systemd 252; the default) or trixie (Debian 13,
+# systemd 257). The recipe: a debootstrap minbase root with systemd, booted
+# by systemd-nspawn, commands run through nsenter into its PID 1.
 #
-# The root file system is built once and cached outside the repo, in
-# ${E2E_CACHE_DIR:-/var/cache/foobar-e2e}/bookworm-root (a stamp file written
-# last marks it complete; a missing or stale stamp rebuilds it). Every boot
-# gets a fresh copy: an overlayfs whose lower layer is the cache, so a test can
-# change anything and the next boot starts clean. The container shares the
-# host's network, so apt-get inside it can still fetch from Debian.
+# Each release's root file system is built once and cached outside the repo,
+# in ${E2E_CACHE_DIR:-/var/cache/foobar-e2e}/<release>-root (a stamp file
+# written last marks it complete; a missing or stale stamp rebuilds it). Every
+# boot gets a fresh copy: an overlayfs whose lower layer is the cache, so a
+# test can change anything and the next boot starts clean. The container
+# shares the host's network, so apt-get inside it can still fetch from Debian.
 #
 # Functions (all print diagnostics to stderr; none call `exit`):
+#   e2e_root_dir         Prints the path of E2E_RELEASE's cached root.
 #   e2e_root_ensure      Builds the cached root if needed; prints its path.
+#                        Fails for a release other than bookworm or trixie.
 #   e2e_boot [NAME]      Boots a fresh machine and waits until systemd reports
 #                        "running" (or "degraded", printing the failed units).
 #                        Sets E2E_NAME, E2E_DIR (scratch dir of this run),
@@ -51,10 +54,12 @@
 #   e2e_exec systemctl is-active foobar.socket || echo "socket not active" >&2
 #   # e2e_cleanup runs from the EXIT trap.
 #
-# Environment: E2E_CACHE_DIR (root cache), E2E_RUN_BASE (where per-run scratch
-# dirs go, default /var/tmp), E2E_BOOT_TIMEOUT (default 60 s),
+# Environment: E2E_RELEASE (bookworm or trixie, default bookworm; read when a
+# function runs, so it may be set after sourcing), E2E_CACHE_DIR (root cache),
+# E2E_RUN_BASE (where per-run scratch dirs go, default /var/tmp), E2E_BOOT_TIMEOUT (default 60 s),
 # E2E_STOP_TIMEOUT (default 30 s), E2E_BAZEL_OUTPUT_BASE.
 
+E2E_RELEASE=${E2E_RELEASE:-bookworm}
 E2E_CACHE_DIR=${E2E_CACHE_DIR:-/var/cache/foobar-e2e}
 E2E_RUN_BASE=${E2E_RUN_BASE:-/var/tmp}
 E2E_BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-60}
@@ -64,9 +69,7 @@ E2E_STOP_TIMEOUT=${E2E_STOP_TIMEOUT:-30}
 # (ss) and procps (ps) are there so tests and the demo can show sockets and
 # processes; everything the package Depends on (libc6, libstdc++6, libgcc-s1)
 # is already in minbase, so installing the .deb needs no network.
-readonly E2E_SUITE=bookworm
 readonly E2E_INCLUDE=systemd,systemd-sysv,dbus,iproute2,procps
-readonly E2E_STAMP_TEXT="debootstrap --variant=minbase --include=${E2E_INCLUDE} ${E2E_SUITE} v1"
 
 E2E_NAME=""
 E2E_DIR=""
@@ -79,19 +82,31 @@ e2e_log() {
   echo "e2e: $*" >&2
 }
 
+# e2e_release_known: fails, saying so, for a release the harness does not know.
+e2e_release_known() {
+  case "${E2E_RELEASE}" in
+    bookworm | trixie) return 0 ;;
+  esac
+  e2e_log "unknown E2E_RELEASE '${E2E_RELEASE}' (want bookworm or trixie)"
+  return 1
+}
+
 e2e_root_dir() {
-  echo "${E2E_CACHE_DIR}/${E2E_SUITE}-root"
+  e2e_release_known || return 1
+  echo "${E2E_CACHE_DIR}/${E2E_RELEASE}-root"
 }
 
 e2e_root_ensure() {
-  local root stamp
-  root=$(e2e_root_dir)
+  local root stamp stamp_text log
+  root=$(e2e_root_dir) || return 1
   stamp="${root}/.foobar-e2e-stamp"
+  stamp_text="debootstrap --variant=minbase --include=${E2E_INCLUDE} ${E2E_RELEASE} v1"
+  log="${E2E_CACHE_DIR}/debootstrap-${E2E_RELEASE}.log"
   mkdir -p "${E2E_CACHE_DIR}"
   # One builder at a time; a concurrent caller waits and then finds the stamp.
   (
     flock 9
-    if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${E2E_STAMP_TEXT}" ]]; then
+    if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${stamp_text}" ]]; then
       exit 0
     fi
     e2e_log "building the cached root in ${root} (first run only, ~1 min)"
@@ -99,16 +114,16 @@ e2e_root_ensure() {
     rm -rf "${tmp}" "${root}"
     local start=${SECONDS}
     if ! debootstrap --variant=minbase --include="${E2E_INCLUDE}" \
-      "${E2E_SUITE}" "${tmp}" >"${E2E_CACHE_DIR}/debootstrap.log" 2>&1; then
-      e2e_log "debootstrap failed; see ${E2E_CACHE_DIR}/debootstrap.log"
-      tail -n 20 "${E2E_CACHE_DIR}/debootstrap.log" >&2
+      "${E2E_RELEASE}" "${tmp}" >"${log}" 2>&1; then
+      e2e_log "debootstrap failed; see ${log}"
+      tail -n 20 "${log}" >&2
       exit 1
     fi
     # Downloaded .debs are not needed to boot; keep the cache small.
     rm -rf "${tmp}"/var/cache/apt/archives/*.deb
     # No login prompt on the console and no getty to wait for.
     ln -sf /dev/null "${tmp}/etc/systemd/system/console-getty.service"
-    echo "${E2E_STAMP_TEXT}" >"${tmp}/.foobar-e2e-stamp"
+    echo "${stamp_text}" >"${tmp}/.foobar-e2e-stamp"
     mv "${tmp}" "${root}"
     e2e_log "cached root built in $((SECONDS - start)) s"
   ) 9>"${E2E_CACHE_DIR}/.lock" || return 1

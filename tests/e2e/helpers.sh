@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# Usage: source tests/e2e/helpers.sh   (tests/e2e/run does, after lib.sh)
+#
+# What every scenario of the end-to-end suite may use. A scenario is a
+# function that returns 0 when every check held; on the first one that does
+# not, it sets REASON (through flunk or want) and returns 1. The driver prints
+# the PASS or FAIL line (tests/lib/checks.sh) with REASON and the scenario's
+# notes.
+#
+#   flunk REASON...        sets REASON; returns 1:  cmd || flunk "why" || return 1
+#   want WHAT GOT WANTED   flunks unless GOT == WANTED, saying both
+#   note TEXT...           adds TEXT to the scenario's PASS line
+#   prop UNIT PROPERTY     one property, as `systemctl show -P` prints it
+#   wait_until TIMEOUT_S CMD...   polls CMD every 0.1 s; 1 on timeout
+#   is_state UNIT STATE    `systemctl is-active UNIT` prints STATE
+#   main_pid_is_new PID    foobar.service has a MainPID, not PID
+#   systemd_version        the machine's systemd version (252, 257, ...)
+#   journal_tail UNIT [N]  the unit's last journal lines, for reasons
+#   echo_hi                `echo hi | foobar` in the machine, as root
+#   driver_start NAME ARGS... / driver_stop NAME / driver_ready NAME
+#                          e2e_driver in the background (see below)
+#   summary_field LINE KEY the value of KEY=value in a driver summary
+#   status_shows_traffic N foobard's STATUS= reports N connections, traffic
+#   count_handoffs N       foobard's "handed off N connections" log lines
+#   running_inetd_instances_are_zero
+#
+# Set by tests/e2e/run before any scenario runs: DEB_NAME (the .deb's file
+# name, copied to /root in the machine), ROOT_CACHE (the cached root, the
+# machine's lower layer), E2E_RELEASE and everything lib.sh's e2e_boot sets.
+
+REASON=""
+NOTE=""
+
+# flunk REASON...: records why the current scenario failed; returns 1.
+flunk() {
+  # shellcheck disable=SC2034  # tests/e2e/run prints it.
+  REASON="$*"
+  return 1
+}
+
+# want WHAT ACTUAL EXPECTED: fails the scenario unless ACTUAL == EXPECTED.
+want() {
+  [[ "$2" == "$3" ]] || flunk "$1: got '$2', want '$3'"
+}
+
+# note TEXT...: one more part of the passing scenario's PASS line.
+note() {
+  NOTE+="${NOTE:+; }$*"
+}
+
+# prop UNIT PROPERTY: one property of a unit, as systemctl show prints it.
+prop() {
+  e2e_exec systemctl show -P "$2" "$1"
+}
+
+# wait_until TIMEOUT_S CMD...: polls CMD (a host-side command or function)
+# every 0.1 s until it succeeds; returns 1 on timeout.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+is_state() { [[ "$(e2e_exec systemctl is-active "$1")" == "$2" ]]; }
+
+main_pid_is_new() {
+  local pid
+  pid=$(prop foobar.service MainPID)
+  [[ "${pid}" != 0 && "${pid}" != "$1" ]]
+}
+
+# systemd_version: the major version of the machine's systemd, from its
+# manager (not from the release name), e.g. 252 on bookworm, 257 on trixie.
+systemd_version() {
+  local version
+  version=$(e2e_exec systemctl show -P Version)
+  # "252.39-1~deb12u1" or "257.13-1~deb13u1": the number before the dot.
+  [[ "${version}" =~ ^([0-9]+) ]] || {
+    e2e_log "systemctl show -P Version printed '${version}'"
+    return 1
+  }
+  echo "${BASH_REMATCH[1]}"
+}
+
+# journal_tail UNIT [N]: the unit's last journal lines, for failure reasons,
+# plus any recent line about cgroups: a service process that fails before it
+# is in the unit's cgroup (exit 219/CGROUP) logs without the unit's name.
+journal_tail() {
+  e2e_exec journalctl -u "$1" -n "${2:-8}" --no-pager -o cat 2>/dev/null | tr '\n' '|'
+  e2e_exec journalctl -n 400 --no-pager -o cat 2>/dev/null | grep -i cgroup | tail -n 3 |
+    tr '\n' '|'
+}
+
+# echo_hi: the user's first command, as root.
+echo_hi() {
+  e2e_sh 'echo hi | foobar'
+}
+
+# The driver runs inside the machine; its files live under /root/e2e, which
+# the host sees at ${E2E_ROOT}/root/e2e. (Not /tmp: nspawn mounts a tmpfs
+# there, which hides what the host copies in.)
+DRIVER_PID=""
+# driver_start NAME ARGS...: starts e2e_driver in the background.
+driver_start() {
+  local name=$1
+  shift
+  rm -f "${E2E_ROOT}/root/e2e/${name}".{out,err,ready,stop}
+  e2e_exec /root/e2e/e2e_driver "$@" \
+    --ready_file="/root/e2e/${name}.ready" --stop_file="/root/e2e/${name}.stop" \
+    >"${E2E_ROOT}/root/e2e/${name}.out" 2>"${E2E_ROOT}/root/e2e/${name}.err" &
+  DRIVER_PID=$!
+}
+# driver_stop NAME: asks the driver to finish its round trips, waits for it,
+# sets DRIVER_SUMMARY to its summary line (and first errors) and returns its
+# exit status. Not in $(...): only this shell can wait for the driver.
+DRIVER_SUMMARY=""
+driver_stop() {
+  local name=$1 rc=0
+  touch "${E2E_ROOT}/root/e2e/${name}.stop"
+  wait "${DRIVER_PID}" || rc=$?
+  DRIVER_PID=""
+  # shellcheck disable=SC2034  # the scenarios read it.
+  DRIVER_SUMMARY="$(tr '\n' ' ' <"${E2E_ROOT}/root/e2e/${name}.out")$(head -n 3 \
+    "${E2E_ROOT}/root/e2e/${name}.err" | tr '\n' ' ')"
+  return "${rc}"
+}
+driver_ready() { [[ -e "${E2E_ROOT}/root/e2e/$1.ready" ]]; }
+
+# summary_field LINE KEY: the value of KEY=value in a driver summary line.
+summary_field() {
+  sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"
+}
+
+# status_shows_traffic N: foobard's STATUS= reports N connections and bytes.
+status_shows_traffic() {
+  local status
+  status=$(prop foobar.service StatusText)
+  [[ "${status}" =~ ^$1\ connections,.*\ ([0-9]+)\ bytes\ echoed ]] &&
+    ((BASH_REMATCH[1] > 0))
+}
+
+# count_handoffs N: how many times foobard logged handing off N connections
+# (its own line, the same on every release). --sync first: journald reads
+# service output asynchronously, and a line logged just before an instance
+# exited must be counted.
+count_handoffs() {
+  e2e_exec journalctl --sync
+  e2e_exec journalctl -u foobar.service -o cat --no-pager |
+    grep -c "^handed off $1 connections to the fd store" || true
+}
+
+running_inetd_instances_are_zero() {
+  [[ -z "$(e2e_exec systemctl list-units --no-legend --plain --state=running \
+    'foobar-inetd@*.service')" ]]
+}

@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# journal_and_security: `systemd-analyze security` in the machine rates the
+# installed unit <= 1.0; the journal has foobard's start line at priority
+# info (6), and not above it.
+
+scenario_journal_and_security() {
+  local line level
+  line=$(e2e_exec systemd-analyze security foobar.service 2>&1 | grep 'Overall exposure level') ||
+    flunk "systemd-analyze security printed no overall level" || return 1
+  level=$(sed -n 's/.*foobar.service: \([0-9.]*\).*/\1/p' <<<"${line}")
+  awk -v l="${level}" 'BEGIN { exit !(l != "" && l <= 1.0) }' ||
+    flunk "exposure level '${level}' > 1.0 (${line})" || return 1
+  note "exposure ${level}"
+  local info
+  info=$(e2e_exec journalctl -u foobar.service -p info..info -o cat --no-pager)
+  grep -q '^serving ' <<<"${info}" ||
+    flunk "no 'serving ...' line at priority info; journal: $(journal_tail foobar.service)" || return 1
+  local above_info
+  above_info=$(e2e_exec journalctl -u foobar.service -p 0..5 -o cat --no-pager)
+  if grep -q '^serving ' <<<"${above_info}"; then
+    flunk "the 'serving' line is logged above priority info"
+  fi
+}

@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# rate_limits: a burst of restarts and crashes (more than systemd's default
+# StartLimitBurst=5 in 10 s) must not leave the socket failed; the next client
+# is served without anyone running `systemctl reset-failed`. 250 clients at
+# once on foobar-inetd.socket (every connection a trigger) leave it active.
+# The control: with systemd's default limits restored by runtime drop-ins, the
+# same bursts leave both sockets failed.
+
+scenario_rate_limits() {
+  local i pid burst_start=${SECONDS} failed_restarts=0
+  for ((i = 1; i <= 8; i++)); do
+    # A start that fails inside the burst is one more crash for Restart= to
+    # absorb; what must hold is the end state below. Failures are reported.
+    if ! e2e_exec systemctl restart foobar.service; then
+      failed_restarts=$((failed_restarts + 1))
+      echo "e2e: rate_limits: restart #${i} of the burst failed: $(journal_tail foobar.service 12)" >&2
+    fi
+  done
+  for ((i = 1; i <= 8; i++)); do
+    pid=$(prop foobar.service MainPID)
+    ((pid != 0)) || {
+      echo_hi >/dev/null 2>&1
+      pid=$(prop foobar.service MainPID)
+    }
+    e2e_exec kill -9 "${pid}" || flunk "kill -9 #${i} failed" || return 1
+    wait_until 10 main_pid_is_new "${pid}" ||
+      flunk "crash #${i}: no new foobard: $(journal_tail foobar.service)" || return 1
+  done
+  want "foobar.socket after 8 restarts and 8 crashes" \
+    "$(e2e_exec systemctl is-active foobar.socket)" active || return 1
+  if e2e_exec systemctl is-failed --quiet foobar.service; then
+    flunk "foobar.service failed ($(prop foobar.service Result)): $(journal_tail foobar.service)"
+    return 1
+  fi
+  wait_until 10 is_state foobar.service active ||
+    flunk "foobar.service $(e2e_exec systemctl is-active foobar.service) 10 s after the burst" ||
+    return 1
+  want "echo after the burst" "$(echo_hi 2>&1)" hi || return 1
+  local starts_took=$((SECONDS - burst_start))
+  # With Accept=yes every connection is a trigger: 250 at once is more than
+  # systemd's default TriggerLimitBurst= for such sockets (200 per 2 s).
+  e2e_exec systemctl start foobar-inetd.socket ||
+    flunk "systemctl start foobar-inetd.socket failed" || return 1
+  local inetd_start=${SECONDS} out
+  out=$(e2e_exec /root/e2e/e2e_driver --mode=hold --socket=/run/foobar-inetd.sk \
+    --connections=250 --messages=1 --max_size=64 --timeout_ms=60000 2>&1) ||
+    flunk "250 clients at once on foobar-inetd.socket: ${out}" || return 1
+  want "foobar-inetd.socket after 250 connections at once" \
+    "$(e2e_exec systemctl is-active foobar-inetd.socket)" active || return 1
+  note "16 starts in ${starts_took} s, 250 inetd triggers in $((SECONDS - inetd_start)) s"
+  note "StartLimitIntervalUSec=$(prop foobar.service StartLimitIntervalUSec)" \
+    "TriggerLimitIntervalUSec=$(prop foobar-inetd.socket TriggerLimitIntervalUSec)"
+  wait_until 60 running_inetd_instances_are_zero ||
+    flunk "foobar-inetd@ instances still running 60 s after their clients left" || return 1
+
+  # The control: the same bursts under systemd's default limits (restored by
+  # runtime drop-ins) do leave the sockets failed. This shows the bursts are
+  # big enough to matter and that the shipped settings are what saves them.
+  e2e_sh 'mkdir -p /run/systemd/system/foobar.service.d /run/systemd/system/foobar-inetd.socket.d
+    printf "[Unit]\nStartLimitIntervalSec=10s\nStartLimitBurst=5\n" \
+      >/run/systemd/system/foobar.service.d/e2e-defaults.conf
+    printf "[Socket]\nTriggerLimitIntervalSec=2s\nTriggerLimitBurst=200\n" \
+      >/run/systemd/system/foobar-inetd.socket.d/e2e-defaults.conf
+    systemctl daemon-reload' || flunk "cannot install the control drop-ins" || return 1
+  for ((i = 1; i <= 8; i++)); do
+    e2e_exec systemctl restart foobar.service >/dev/null 2>&1 || true
+  done
+  local control_socket control_inetd
+  control_socket="$(e2e_exec systemctl is-active foobar.socket) $(prop foobar.socket Result)"
+  e2e_exec /root/e2e/e2e_driver --mode=hold --socket=/run/foobar-inetd.sk \
+    --connections=250 --messages=1 --max_size=64 --timeout_ms=60000 >/dev/null 2>&1 || true
+  control_inetd="$(e2e_exec systemctl is-active foobar-inetd.socket) $(prop foobar-inetd.socket Result)"
+  # Back to the units as shipped, for the scenarios after this one.
+  e2e_sh 'rm -r /run/systemd/system/foobar.service.d /run/systemd/system/foobar-inetd.socket.d
+    systemctl daemon-reload
+    systemctl reset-failed foobar.socket foobar.service foobar-inetd.socket
+    systemctl stop foobar-inetd.socket
+    systemctl start foobar.socket' || flunk "cannot remove the control drop-ins" || return 1
+  want "control: foobar.socket after 8 restarts with default start limits" \
+    "${control_socket}" "failed service-start-limit-hit" || return 1
+  want "control: foobar-inetd.socket after 250 connections with default trigger limits" \
+    "${control_inetd}" "failed trigger-limit-hit" || return 1
+  want "echo after the control" "$(echo_hi 2>&1)" hi || return 1
+  note "with systemd's defaults both sockets fail (control checked)"
+  if ((failed_restarts > 0)); then
+    note "${failed_restarts} restart jobs of the burst failed and were recovered (see stderr)"
+  fi
+}
