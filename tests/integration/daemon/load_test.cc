@@ -263,5 +263,40 @@ TEST(Load, FdExhaustionBacksOffServesExistingClientsAndRecovers) {
   EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
 }
 
+// foobard(8), --max_connections: "At the limit foobard stops accepting; new
+// clients wait in the listen backlog until a connection closes."
+TEST(Load, AtMaxConnectionsNewClientsWaitInTheBacklogUntilOneCloses) {
+  const std::string path = SocketDir() + "/m.sk";
+  Process p = Activate({"-l", path}, {"--max_connections=2", "--verbose"});
+  sdfd::UniqueFd first = ConnectTo("unix:" + path);
+  ASSERT_TRUE(first.valid());
+  ASSERT_EQ(EchoOnce(first.get(), "1"), "1");
+  sdfd::UniqueFd second = ConnectTo("unix:" + path);
+  ASSERT_TRUE(second.valid());
+  ASSERT_EQ(EchoOnce(second.get(), "2"), "2");
+  // The third connects (the kernel queues it) and sends its message.
+  sdfd::UniqueFd third = ConnectTo("unix:" + path);
+  ASSERT_TRUE(third.valid());
+  ASSERT_TRUE(SendAll(third.get(), "3"));
+  // A round trip on the second after that: had foobard still watched its
+  // listener, the queued connection would have been reported by the same
+  // epoll_wait or an earlier one, and accepted and echoed by now.
+  ASSERT_EQ(EchoOnce(second.get(), "2 again"), "2 again");
+  pollfd waiting{third.get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&waiting, 1, 0), 0) << "served beyond --max_connections";
+  // One closes: the third is accepted from the backlog and served, its
+  // message intact.
+  first.reset();
+  EXPECT_EQ(RecvExactly(third.get(), 1), "3");
+  EXPECT_EQ(EchoOnce(third.get(), "3 again"), "3 again");
+  second.reset();
+  third.reset();
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+  // Never more than two at once, by foobard's own count.
+  EXPECT_NE(p.output().find("connection opened (2 live)"), std::string::npos);
+  EXPECT_EQ(p.output().find("(3 live)"), std::string::npos) << p.output();
+}
+
 }  // namespace
 }  // namespace foobard::testing
