@@ -34,8 +34,9 @@
 // neither.
 //
 // Lines are written whole, several per write(2) up to PIPE_BUF bytes, so on
-// a pipe they never interleave mid-line with other writers. Not thread-safe:
-// foobard logs from its one thread.
+// a pipe they never interleave mid-line with other writers (a single line
+// longer than PIPE_BUF excepted). Not thread-safe: foobard logs from its one
+// thread.
 //
 //   foobard::LogSink sink(STDERR_FILENO);
 //   sink.Write("<6>serving\n");
