@@ -192,6 +192,51 @@ TEST(Activation, UnixDatagramEchoesToSenderAndSkipsUnboundSenders) {
   StopCleanly(p);
 }
 
+// foobard(8): "A reply that cannot be sent at once is dropped, as the
+// network could drop it." A sender that never reads fills its own queue
+// (net.unix.max_dgram_qlen); foobard drops the replies it cannot send
+// rather than wait, and another sender is answered at once.
+TEST(Activation, DatagramReplyToAFullReceiverIsDroppedNotWaitedFor) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/df.sk";
+  Process p = Activate({"--datagram", "-l", path}, {});
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  std::strncpy(server.sun_path, path.c_str(), sizeof(server.sun_path) - 1);
+  sdfd::UniqueFd deaf = BoundUnixDatagram(dir + "/deaf.sk");
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) {
+    const std::string m = absl::StrCat("deaf ", i);
+    ASSERT_EQ(::sendto(deaf.get(), m.data(), m.size(), 0,
+                       reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+              static_cast<ssize_t>(m.size()));
+  }
+  // Datagrams from one socket are handled in order: once the other sender
+  // is answered, foobard has dealt with all 200 without waiting for `deaf`.
+  sdfd::UniqueFd other = BoundUnixDatagram(dir + "/other.sk");
+  ASSERT_EQ(::sendto(other.get(), "other", 5, 0,
+                     reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+            5);
+  EXPECT_EQ(RecvRecord(other.get()), "other");
+  // `deaf` holds what its queue took, in order, and nothing more.
+  int received = 0;
+  char buf[64];
+  ssize_t n;
+  while ((n = ::recv(deaf.get(), buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)),
+              absl::StrCat("deaf ", received));
+    ++received;
+  }
+  EXPECT_GT(received, 0);
+  EXPECT_LT(received, kSent);
+  // The drop is not a failure: foobard goes on answering `deaf` too.
+  ASSERT_EQ(::sendto(deaf.get(), "again", 5, 0,
+                     reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+            5);
+  EXPECT_EQ(RecvRecord(deaf.get()), "again");
+  StopCleanly(p);
+}
+
 TEST(Activation, UdpEchoesToSender) {
   const uint16_t port = FreePort("127.0.0.1", AF_INET);
   const std::string addr = absl::StrCat("127.0.0.1:", port);
