@@ -9,6 +9,13 @@
 # round trip (so each instance runs and counts) and stay connected until all
 # the others have been turned away.
 
+# inetd_overflow_no_instance_units: no foobar-inetd@ unit is loaded at all,
+# failed or otherwise.
+inetd_overflow_no_instance_units() {
+  [[ -z "$(e2e_exec systemctl list-units --all --no-legend --plain \
+    'foobar-inetd@*.service')" ]]
+}
+
 scenario_inetd_overflow() {
   e2e_exec systemctl start foobar-inetd.socket ||
     flunk "systemctl start foobar-inetd.socket failed: $(journal_tail foobar-inetd.socket)" || return 1
@@ -52,6 +59,11 @@ scenario_inetd_overflow() {
   want "\"dropping connection\" lines in the journal" "${dropped}" "${extra}" || return 1
   wait_until 120 running_inetd_instances_are_zero ||
     flunk "foobar-inetd@ instances still running 120 s after their clients left" || return 1
+  # foobar-inetd@.service: an instance whose client is gone is not a failure
+  # (Type=simple), and CollectMode=inactive-or-failed forgets it at once.
+  wait_until 30 inetd_overflow_no_instance_units ||
+    flunk "foobar-inetd@ units left behind: $(e2e_exec systemctl list-units --all --no-legend \
+      --plain 'foobar-inetd@*.service' | head -n 3 | tr '\n' '|')" || return 1
   want "echo once the instances are gone" \
     "$(e2e_exec foobar --connect=/run/foobar-inetd.sk --message=again 2>&1)" again || return 1
   want "NAccepted grew by (the held clients and the last one)" \
