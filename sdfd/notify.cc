@@ -1,11 +1,13 @@
 #include "sdfd/notify.h"
 
+#include <linux/vm_sockets.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -13,8 +15,12 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "sdfd/fd_store.h"
 #include "sdfd/internal/errno_status.h"
+#include "sdfd/internal/notify_address.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -48,33 +54,128 @@ void EnlargeSendBuffer(int fd) {
                      sizeof(kSendBufferSize));
 }
 
-// NotifyAddress is sockaddr_un_set_path() on NOTIFY_SOCKET: '/' path (with
-// its NUL in the length) or '@' abstract name (without).
-absl::Status NotifyAddress(const std::string& value, sockaddr_un* address,
-                           socklen_t* length) {
-  const std::string shown = absl::CHexEscape(value);
-  if (value.size() < 2 || (value[0] != '/' && value[0] != '@')) {
-    return internal::InvalidArgumentWithErrno(
-        EINVAL, absl::StrCat("NOTIFY_SOCKET=\"", shown,
-                             "\" is not an absolute path or @abstract name"));
+// IsNotSupported is systemd's ERRNO_IS_NOT_SUPPORTED().
+bool IsNotSupported(int e) {
+  return e == EOPNOTSUPP || e == ENOTTY || e == ENOSYS || e == EAFNOSUPPORT ||
+         e == EPFNOSUPPORT || e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT ||
+         e == ENOPROTOOPT;
+}
+
+// BindVsockPrivilegedPort is vsock_bind_privileged_port(): the highest free
+// port below 1024, so the host can tell root in the guest from anyone else.
+int BindVsockPrivilegedPort(int fd) {
+  sockaddr_vm address;
+  std::memset(&address, 0, sizeof(address));
+  address.svm_family = AF_VSOCK;
+  address.svm_cid = VMADDR_CID_ANY;
+  address.svm_port = 1023;
+  int r;
+  do {
+    r = ::bind(fd, reinterpret_cast<const sockaddr*>(&address),
+               sizeof(address)) < 0
+            ? -errno
+            : 0;
+  } while (r == -EADDRINUSE && --address.svm_port > 0);
+  return r;
+}
+
+// NotifySocket is the socket a notification leaves on, and its type.
+struct NotifySocket {
+  UniqueFd fd;
+  int type = SOCK_DGRAM;
+};
+
+// OpenNotifySocket is the socket set-up of v257's
+// pid_notify_with_fds_internal(): a SOCK_DGRAM socket for AF_UNIX; for
+// AF_VSOCK the type asked for, where plain "vsock:" falls back to
+// SOCK_SEQPACKET and then SOCK_STREAM when the transport has no datagrams
+// (QEMU says ENODEV), bound to a privileged port when allowed, and
+// connected for the connection-oriented types.
+absl::StatusOr<NotifySocket> OpenNotifySocket(
+    const internal::NotifyAddress& address, const std::string& shown) {
+  const int family = address.sa.sa_family;
+  NotifySocket socket;
+  socket.type = address.type == 0 ? SOCK_DGRAM : address.type;
+  socket.fd.reset(::socket(family, socket.type | SOCK_CLOEXEC, 0));
+  if (!socket.fd.valid()) {
+    if (!(IsNotSupported(errno) || errno == ENODEV) || family != AF_VSOCK ||
+        address.type > 0) {
+      return internal::ErrnoError(
+          errno, absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
+    }
+    socket.type = SOCK_SEQPACKET;
+    socket.fd.reset(::socket(family, socket.type | SOCK_CLOEXEC, 0));
+    if (!socket.fd.valid() && IsNotSupported(errno)) {
+      socket.type = SOCK_STREAM;
+      socket.fd.reset(::socket(family, socket.type | SOCK_CLOEXEC, 0));
+    }
+    if (!socket.fd.valid()) {
+      return internal::ErrnoError(
+          errno, absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
+    }
   }
-  if (value.size() + 1 > sizeof(address->sun_path)) {
-    // The same distinction libsystemd makes: a long file system path is
-    // ENAMETOOLONG, a long abstract name EINVAL.
-    return internal::InvalidArgumentWithErrno(
-        value[0] == '@' ? EINVAL : ENAMETOOLONG,
-        absl::StrCat("NOTIFY_SOCKET=\"", shown, "\" does not fit sockaddr_un"));
+  if (family == AF_VSOCK) {
+    // Unprivileged senders cannot bind below 1024; they send from any port.
+    const int r = BindVsockPrivilegedPort(socket.fd.get());
+    if (r < 0 && r != -EACCES && r != -EPERM) {
+      return internal::ErrnoError(
+          -r, absl::StrCat("bind() to a privileged vsock port for "
+                           "NOTIFY_SOCKET=",
+                           shown));
+    }
   }
-  std::memset(address, 0, sizeof(*address));
-  address->sun_family = AF_UNIX;
-  if (value[0] == '@') {
-    std::memcpy(address->sun_path + 1, value.data() + 1, value.size() - 1);
-    *length = offsetof(sockaddr_un, sun_path) + value.size();
-  } else {
-    std::memcpy(address->sun_path, value.c_str(), value.size() + 1);
-    *length = offsetof(sockaddr_un, sun_path) + value.size() + 1;
+  if (socket.type == SOCK_STREAM || socket.type == SOCK_SEQPACKET) {
+    if (::connect(socket.fd.get(), &address.sa, address.size) < 0) {
+      return internal::ErrnoError(
+          errno, absl::StrCat("connect(NOTIFY_SOCKET=", shown, ")"));
+    }
+  }
+  return socket;
+}
+
+// AwaitVsockEof ends a connection-oriented vsock notification as v257
+// does: shutdown(SHUT_WR) marks the end of the message, and the receiver's
+// EOF confirms it was read (any data back is EPROTO).
+absl::Status AwaitVsockEof(int fd, const std::string& shown) {
+  if (::shutdown(fd, SHUT_WR) < 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("shutdown(NOTIFY_SOCKET=", shown, ")"));
+  }
+  char c;
+  const ssize_t n = ::recv(fd, &c, sizeof(c), MSG_NOSIGNAL);
+  if (n < 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("recv(NOTIFY_SOCKET=", shown, ")"));
+  }
+  if (n > 0) {
+    return internal::ErrnoError(
+        EPROTO, absl::StrCat("NOTIFY_SOCKET=", shown, " sent data back"));
   }
   return absl::OkStatus();
+}
+
+// CheckFdStoreName refuses what PID 1 would silently mangle: a message
+// with FDSTORE=1 or FDSTOREREMOVE=1 whose first FDNAME= (the one PID 1's
+// service_notify_message() reads, from the message split into lines) is
+// not a valid name. PID 1 only logs "Passed FDNAME= name is invalid,
+// ignoring." and stores the fd as "stored", so the sender would never find
+// its fd under the name it chose.
+absl::Status CheckFdStoreName(absl::string_view state) {
+  const std::vector<absl::string_view> lines =
+      absl::StrSplit(state, absl::ByAnyChar("\n\r"));
+  bool fd_store = false;
+  const absl::string_view* name = nullptr;
+  for (const absl::string_view& line : lines) {
+    if (line == "FDSTORE=1" || line == "FDSTOREREMOVE=1") fd_store = true;
+    if (name == nullptr && absl::StartsWith(line, "FDNAME=")) name = &line;
+  }
+  if (!fd_store || name == nullptr) return absl::OkStatus();
+  const absl::string_view value = name->substr(7);
+  if (FdNameIsValid(value)) return absl::OkStatus();
+  return internal::InvalidArgumentWithErrno(
+      EINVAL, absl::StrCat("FDNAME=\"", absl::CHexEscape(value),
+                           "\" is not a valid fd name (at most 255 "
+                           "printable ASCII characters, no ':')"));
 }
 
 }  // namespace
@@ -82,11 +183,8 @@ absl::Status NotifyAddress(const std::string& value, sockaddr_un* address,
 absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
                                       absl::Span<const int> fds,
                                       const NotifyOptions& options) {
-  const char* env = std::getenv("NOTIFY_SOCKET");
-  // Nothing to unset when the variable is absent, so return before the
-  // cleanup exists (as sd_pid_notify_with_fds() does).
-  if (env == nullptr && !state.empty()) return false;
-  const std::string notify_socket = env != nullptr ? env : "";
+  // As in v257's sd_pid_notify_with_fds(), NOTIFY_SOCKET is unset on every
+  // path when asked, errors included.
   absl::Cleanup unset = [&options] {
     // unsetenv() only fails for a malformed name.
     if (options.unset_environment) (void)::unsetenv("NOTIFY_SOCKET");
@@ -97,23 +195,26 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
     return internal::InvalidArgumentWithErrno(EINVAL,
                                               "sd_notify state is empty");
   }
+  // v257 refuses this before even looking at NOTIFY_SOCKET, with an error
+  // of its own (the kernel would say EINVAL, as v252 let it).
   if (fds.size() > kMaxFds) {
     return internal::InvalidArgumentWithErrno(
-        EINVAL, absl::StrCat("sd_notify with ", fds.size(),
-                             " fds (SCM_MAX_FD is 253)"));
+        E2BIG, absl::StrCat("sd_notify with ", fds.size(),
+                            " fds (SCM_MAX_FD is 253)"));
   }
+  if (absl::Status s = CheckFdStoreName(state); !s.ok()) return s;
+  const char* env = std::getenv("NOTIFY_SOCKET");
+  if (env == nullptr) return false;
+  const std::string notify_socket = env;
+  const std::string shown = absl::CHexEscape(notify_socket);
 
-  sockaddr_un address;
-  socklen_t address_length = 0;
-  if (absl::Status s = NotifyAddress(notify_socket, &address, &address_length);
-      !s.ok()) {
-    return s;
-  }
-  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
-    return internal::ErrnoError(errno, "socket(AF_UNIX, SOCK_DGRAM)");
-  }
-  EnlargeSendBuffer(fd.get());
+  absl::StatusOr<internal::NotifyAddress> address =
+      internal::ParseNotifySocket(notify_socket);
+  if (!address.ok()) return address.status();
+  absl::StatusOr<NotifySocket> socket = OpenNotifySocket(*address, shown);
+  if (!socket.ok()) return socket.status();
+  const int fd = socket->fd.get();
+  EnlargeSendBuffer(fd);
 
   const pid_t self = ::getpid();
   // Credentials go explicitly in exactly libsystemd's cases: on behalf of
@@ -134,8 +235,10 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
   iov.iov_base = const_cast<char*>(state.data());
   iov.iov_len = state.size();
   msghdr message = {};
-  message.msg_name = &address;
-  message.msg_namelen = address_length;
+  // A connected socket takes no address.
+  const bool connected = socket->type != SOCK_DGRAM;
+  message.msg_name = connected ? nullptr : &address->sa;
+  message.msg_namelen = connected ? 0 : address->size;
   message.msg_iov = &iov;
   message.msg_iovlen = 1;
   if (fds_space + ucred_space > 0) {
@@ -162,20 +265,45 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
   }
 
   const int flags = MSG_NOSIGNAL | (options.non_blocking ? MSG_DONTWAIT : 0);
-  if (::sendmsg(fd.get(), &message, flags) >= 0) return true;
-  if (send_ucred) {
+  ssize_t n = ::sendmsg(fd, &message, flags);
+  if (n < 0 && send_ucred) {
     // Claiming another pid needs CAP_SYS_ADMIN; like libsystemd, fall back
     // to the kernel's own credentials rather than not notifying at all.
     message.msg_controllen -= ucred_space;
     if (message.msg_controllen == 0) message.msg_control = nullptr;
-    if (::sendmsg(fd.get(), &message, flags) >= 0) return true;
+    n = ::sendmsg(fd, &message, flags);
   }
-  return internal::ErrnoError(
-      errno, absl::StrCat("sendmsg(NOTIFY_SOCKET=", notify_socket, ")"));
+  if (n < 0) {
+    return internal::ErrnoError(
+        errno, absl::StrCat("sendmsg(NOTIFY_SOCKET=", shown, ")"));
+  }
+  // One write is the whole message, as in v257, whose iovec_increment()
+  // counts a single iovec done after any write; only a short datagram or
+  // packet is an error there.
+  if (socket->type != SOCK_STREAM && static_cast<size_t>(n) < state.size()) {
+    return internal::ErrnoError(
+        EIO, absl::StrCat("sendmsg(NOTIFY_SOCKET=", shown, ") sent ", n, " of ",
+                          state.size(), " bytes"));
+  }
+  if (address->sa.sa_family == AF_VSOCK && connected) {
+    if (absl::Status s = AwaitVsockEof(fd, shown); !s.ok()) return s;
+  }
+  return true;
 }
 
 absl::StatusOr<bool> Notify(absl::string_view state) {
   return PidNotifyWithFds(state, {}, NotifyOptions());
+}
+
+absl::StatusOr<bool> NotifyReloading() {
+  timespec now;
+  if (::clock_gettime(CLOCK_MONOTONIC, &now) < 0) {
+    return internal::ErrnoError(errno, "clock_gettime(CLOCK_MONOTONIC)");
+  }
+  // systemd's timespec_load(): whole microseconds, rounded down.
+  const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 +
+                        static_cast<uint64_t>(now.tv_nsec) / 1000;
+  return Notify(absl::StrCat("RELOADING=1\nMONOTONIC_USEC=", usec));
 }
 
 bool NotifyWouldBlock(const absl::Status& status) {

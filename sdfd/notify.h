@@ -3,32 +3,44 @@
 //
 // The protocol (man 3 sd_notify): if NOTIFY_SOCKET is set, send one AF_UNIX
 // datagram of newline-separated KEY=VALUE assignments to it. The address is a
-// path, or an abstract name when it starts with '@'. File descriptors ride
-// along as SCM_RIGHTS (FDSTORE=1 with FDNAME=, man 5 systemd.service
+// path, or an abstract name when it starts with '@', or (systemd v253) an
+// AF_VSOCK address "vsock:CID:PORT", "vsock-stream:", "vsock-dgram:" or
+// "vsock-seqpacket:" (see sdfd/internal/notify_address.h). File descriptors
+// ride along as SCM_RIGHTS (FDSTORE=1 with FDNAME=, man 5 systemd.service
 // FileDescriptorStoreMax=). When sending on behalf of another PID, credentials
 // go as SCM_CREDENTIALS, exactly as sd_pid_notify_with_fds() does. Common
 // states: READY=1, RELOADING=1 + MONOTONIC_USEC=, STOPPING=1, STATUS=...,
 // WATCHDOG=1, WATCHDOG=trigger, EXTEND_TIMEOUT_USEC=, ERRNO=, MAINPID=,
 // FDSTORE=1, FDSTOREREMOVE=1.
 //
-// The rules of sd_pid_notify_with_fds() in systemd v252, kept here:
-//   * NOTIFY_SOCKET must start with '/' or '@' and be at least 2 bytes
-//     (EINVAL otherwise; v252 does not support "vsock:" either); it must fit
-//     sun_path with a NUL (a long path is ENAMETOOLONG, a long abstract name
-//     EINVAL). An abstract address is sent without a trailing NUL.
+// The rules of sd_pid_notify_with_fds() in systemd v257 (unchanged through
+// v259), kept here:
+//   * More than 253 fds (SCM_MAX_FD) is E2BIG, before NOTIFY_SOCKET is even
+//     read (v252 left it to the kernel: EINVAL).
+//   * NOTIFY_SOCKET starting with '/' or '@' must be at least 2 bytes
+//     (EINVAL) and fit sun_path with a NUL (a long path is ENAMETOOLONG, a
+//     long abstract name EINVAL); an abstract address is sent without a
+//     trailing NUL. Anything else must be a vsock address, or it is EPROTO
+//     (v252: EINVAL).
 //   * One datagram on a fresh SOCK_DGRAM|SOCK_CLOEXEC socket whose send
-//     buffer is raised to 8 MiB (best effort), sent with MSG_NOSIGNAL.
+//     buffer is raised to 8 MiB (best effort), sent with MSG_NOSIGNAL. For
+//     vsock: the type asked for, else SOCK_DGRAM falling back to
+//     SOCK_SEQPACKET and SOCK_STREAM when the transport lacks datagrams;
+//     bound to a port below 1024 when privileged; connected, and after the
+//     message shut down for writing and read until the receiver's EOF.
 //   * SCM_CREDENTIALS go along only when the kernel's own would be wrong:
 //     another pid was given, or real and effective uid/gid differ. If the
 //     kernel refuses them (no CAP_SYS_ADMIN), the datagram is sent again
 //     without them.
 //   * With unset_environment, NOTIFY_SOCKET is removed whatever the outcome.
 // sdfd/differential_test.cc captures both libraries' datagrams and compares
-// payload, fds and credentials. Two deliberate differences, both about
-// inputs libsystemd cannot even receive as valid: an empty state is an
-// error (libsystemd rejects only NULL), and more than 253 fds (SCM_MAX_FD)
-// is refused before sending (the kernel would say EINVAL). Errors carry the
-// errno as payload "errno", like sdfd/listen_fds.h.
+// payload, fds and credentials, against libsystemd 252 and 257 (it lists
+// where 252 answers differently). Two deliberate differences, both about
+// messages PID 1 would not act on as the sender meant: an empty state is an
+// error (libsystemd rejects only NULL), and so is a message with FDSTORE=1
+// or FDSTOREREMOVE=1 whose FDNAME= fails sdfd::FdNameIsValid (PID 1 would
+// log and store the fd under a default name); nothing is sent then. Errors
+// carry the errno as payload "errno", like sdfd/listen_fds.h.
 //
 // Not running under a service manager (no NOTIFY_SOCKET) is not an error:
 // the functions return false ("nothing sent") and do nothing.
@@ -62,20 +74,34 @@ struct NotifyOptions {
   // non_blocking sends with MSG_DONTWAIT: when the manager's queue is full,
   // the call returns an UnavailableError with errno EAGAIN at once instead
   // of waiting until the manager reads. Nothing was sent then. libsystemd
-  // has no such option; its sends always may block.
+  // has no such option; its sends always may block. It covers the send on
+  // the unix datagram socket systemd's NOTIFY_SOCKET is; with a vsock
+  // NOTIFY_SOCKET, connecting and waiting for the manager's end of stream
+  // may still block.
   bool non_blocking = false;
 };
 
 // PidNotifyWithFds is sd_pid_notify_with_fds(): it sends `state` with `fds`
-// (SCM_RIGHTS) to NOTIFY_SOCKET. It returns true when sent, false when
+// (SCM_RIGHTS; the caller keeps owning them, the manager receives
+// duplicates) to NOTIFY_SOCKET. It returns true when sent, false when
 // NOTIFY_SOCKET is unset, and an error naming the call and errno otherwise.
-// An empty `state` is InvalidArgumentError.
+// InvalidArgumentError: an empty `state` (EINVAL), more than 253 fds
+// (E2BIG), an invalid FDNAME= with FDSTORE=1/FDSTOREREMOVE=1 (EINVAL), a
+// malformed NOTIFY_SOCKET (EPROTO, EINVAL, ENAMETOOLONG, ERANGE). Failed
+// system calls keep their errno (ECONNREFUSED, ENOENT, ...).
 absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
                                       absl::Span<const int> fds,
                                       const NotifyOptions& options = {});
 
 // Notify is sd_notify(0, state).
 absl::StatusOr<bool> Notify(absl::string_view state);
+
+// NotifyReloading tells the manager that a configuration reload has begun:
+// "RELOADING=1" and "MONOTONIC_USEC=" with CLOCK_MONOTONIC in decimal µs,
+// in one datagram (systemd v253, man 3 sd_notify; man 5 systemd.service
+// Type=notify-reload waits for exactly this, then READY=1). Returns and
+// errors are those of Notify(), plus clock_gettime()'s errno.
+absl::StatusOr<bool> NotifyReloading();
 
 // NotifyWouldBlock says whether `status` (from a non_blocking send) means
 // the manager's queue was full: nothing was sent, and a later try may work.

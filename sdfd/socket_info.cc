@@ -232,4 +232,57 @@ absl::StatusOr<bool> IsSocketUnix(int fd, int type, int listening,
          std::memcmp(un->sun_path, path.c_str(), path.size() + 1) == 0;
 }
 
+absl::StatusOr<bool> IsSocketSockaddr(int fd, int type, const sockaddr* address,
+                                      socklen_t length, int listening) {
+  if (fd < 0) {
+    return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+  }
+  if (address == nullptr) {
+    return internal::ErrnoError(EINVAL, "no socket address to compare");
+  }
+  if (length < sizeof(sa_family_t)) {
+    return internal::ErrnoError(
+        ENOBUFS, absl::StrCat("socket address of ", length, " bytes"));
+  }
+  if (address->sa_family != AF_INET && address->sa_family != AF_INET6) {
+    return internal::ErrnoError(
+        EPFNOSUPPORT, absl::StrCat("address family ", address->sa_family));
+  }
+  absl::StatusOr<bool> r = IsSocketInternal(fd, type, listening);
+  if (!r.ok() || !*r) return r;
+  sockaddr_storage local;
+  socklen_t local_length = 0;
+  if (absl::Status s = LocalAddress(fd, &local, &local_length); !s.ok()) {
+    return s;
+  }
+  if (local.ss_family != address->sa_family) return false;
+  if (local.ss_family == AF_INET) {
+    if (local_length < sizeof(sockaddr_in) || length < sizeof(sockaddr_in)) {
+      return internal::ErrnoError(
+          EINVAL, absl::StrCat("AF_INET address of ", length, " bytes"));
+    }
+    sockaddr_in want;
+    std::memcpy(&want, address, sizeof(want));
+    const auto* have = reinterpret_cast<const sockaddr_in*>(&local);
+    if (want.sin_port != 0 && have->sin_port != want.sin_port) return false;
+    return have->sin_addr.s_addr == want.sin_addr.s_addr;
+  }
+  if (local_length < sizeof(sockaddr_in6) || length < sizeof(sockaddr_in6)) {
+    return internal::ErrnoError(
+        EINVAL, absl::StrCat("AF_INET6 address of ", length, " bytes"));
+  }
+  sockaddr_in6 want;
+  std::memcpy(&want, address, sizeof(want));
+  const auto* have = reinterpret_cast<const sockaddr_in6*>(&local);
+  if (want.sin6_port != 0 && have->sin6_port != want.sin6_port) return false;
+  if (want.sin6_flowinfo != 0 && have->sin6_flowinfo != want.sin6_flowinfo) {
+    return false;
+  }
+  if (want.sin6_scope_id != 0 && have->sin6_scope_id != want.sin6_scope_id) {
+    return false;
+  }
+  return std::memcmp(&have->sin6_addr, &want.sin6_addr,
+                     sizeof(want.sin6_addr)) == 0;
+}
+
 }  // namespace sdfd

@@ -5,7 +5,7 @@
 // daemon has to look at each fd before serving it. InspectSocket reads the
 // kernel's answer (fstat, getsockopt SO_DOMAIN/SO_TYPE/SO_ACCEPTCONN,
 // getsockname), the same facts sd_is_socket(), sd_is_socket_inet() and
-// sd_is_socket_unix() test (man 3 sd_is_socket).
+// sd_is_socket_unix() and sd_is_socket_sockaddr() test (man 3 sd_is_socket).
 //
 //   absl::StatusOr<sdfd::SocketInfo> info = sdfd::InspectSocket(fd.get());
 //   if (!info.ok()) return info.status();          // EBADF: fd not open
@@ -13,6 +13,8 @@
 //   if (info->type == SOCK_DGRAM) ServeDatagrams(fd);
 #ifndef SDFD_SOCKET_INFO_H_
 #define SDFD_SOCKET_INFO_H_
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
@@ -63,6 +65,17 @@ absl::StatusOr<bool> IsSocketInet(int fd, int family, int type, int listening,
 // equivalent here).
 absl::StatusOr<bool> IsSocketUnix(int fd, int type, int listening,
                                   const std::string& path);
+
+// IsSocketSockaddr is sd_is_socket_sockaddr(fd, type, address, length,
+// listening): a socket of `type` (0: any) whose local address is `address`,
+// an AF_INET or AF_INET6 address of `length` bytes; a zero port, flow info
+// or scope id in `address` matches any. `address` stays the caller's.
+// Errors, with libsystemd's errno as payload "errno": a negative fd (EBADF),
+// no address (EINVAL), `length` shorter than a family (ENOBUFS), a family
+// other than AF_INET/AF_INET6 (EPFNOSUPPORT), `length` too short for its
+// family (EINVAL), and failed system calls.
+absl::StatusOr<bool> IsSocketSockaddr(int fd, int type, const sockaddr* address,
+                                      socklen_t length, int listening);
 
 }  // namespace sdfd
 

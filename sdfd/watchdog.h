@@ -4,7 +4,7 @@
 //
 // systemd sets WATCHDOG_USEC=<interval in µs> and WATCHDOG_PID=<pid> for the
 // main process. A service must send WATCHDOG=1 (sdfd::Notify) more often than
-// the interval; half of it is the usual period. As in libsystemd v252,
+// the interval; half of it is the usual period. As in libsystemd 252 to 259,
 // WATCHDOG_USEC is a uint64 (systemd's number rules, see listen_fds.h) that
 // must be neither 0 nor infinity (UINT64_MAX), and WATCHDOG_PID, when set, a
 // valid pid; the differential tests and the fuzzer compare both.

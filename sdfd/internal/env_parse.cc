@@ -1,9 +1,11 @@
 #include "sdfd/internal/env_parse.h"
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -32,6 +34,36 @@ const char* MangleBase(const char* text, int* base) {
   return text;
 }
 
+// StrtoC23 is `strto` (strtol/strtoull) as C23 defines it, which glibc
+// 2.38+ provides to programs built with _GNU_SOURCE, libsystemd 257 in
+// Debian 13 among them: with base 0 or 2 it also takes a "0b"/"0B" prefix
+// followed by a binary digit, after leading isspace() and a sign. (252, built
+// against glibc 2.36, reads "+0b1" as 0 followed by garbage.) systemd's
+// mangle_base() already handles "0b" at the very start; this covers what it
+// leaves: "\v0b1", "+0b1", and "0b0b1" (prefix, then base 2 with a prefix).
+template <typename T>
+T StrtoC23(const char* text, char** end, int base,
+           T (*strto)(const char*, char**, int)) {
+  const char* digits = text;
+  while (std::isspace(static_cast<unsigned char>(*digits))) ++digits;
+  if (*digits == '+' || *digits == '-') ++digits;
+  if ((base != 0 && base != 2) || digits[0] != '0' ||
+      (digits[1] != 'b' && digits[1] != 'B') ||
+      (digits[2] != '0' && digits[2] != '1')) {
+    return strto(text, end, base);
+  }
+  // The same text without the prefix, in base 2; `end` maps back past it.
+  const size_t head = static_cast<size_t>(digits - text);
+  std::string copy(text, head);
+  copy.append(digits + 2);
+  char* copy_end = nullptr;
+  // The copy may have touched errno; only strto's own report counts.
+  errno = 0;
+  const T value = strto(copy.c_str(), &copy_end, 2);
+  *end = const_cast<char*>(text) + (copy_end - copy.c_str()) + 2;
+  return value;
+}
+
 // SafeAtoull is systemd's safe_atollu_full(text, 0, value).
 int SafeAtoull(const char* text, unsigned long long* value) {
   text += std::strspn(text, kWhitespace);
@@ -39,7 +71,8 @@ int SafeAtoull(const char* text, unsigned long long* value) {
   text = MangleBase(text, &base);
   char* end = nullptr;
   errno = 0;
-  unsigned long long parsed = std::strtoull(text, &end, base);
+  unsigned long long parsed =
+      StrtoC23<unsigned long long>(text, &end, base, std::strtoull);
   if (errno > 0) return -errno;
   if (end == nullptr || end == text || *end != '\0') return -EINVAL;
   // strtoull() accepts "-1" as ULLONG_MAX; a negative number is out of range.
@@ -60,11 +93,27 @@ int SafeAtoi(const char* text, int* value) {
   text = MangleBase(text, &base);
   char* end = nullptr;
   errno = 0;
-  long parsed = std::strtol(text, &end, base);
+  long parsed = StrtoC23<long>(text, &end, base, std::strtol);
   if (errno > 0) return -errno;
   if (end == nullptr || end == text || *end != '\0') return -EINVAL;
   if (static_cast<long>(static_cast<int>(parsed)) != parsed) return -ERANGE;
   *value = static_cast<int>(parsed);
+  return 0;
+}
+
+int SafeAtou(const char* text, unsigned* value) {
+  // safe_atou_full(text, 0, value): safe_atolu's rules, then the range of
+  // unsigned int.
+  static_assert(sizeof(unsigned long) == sizeof(unsigned long long),
+                "safe_atolu is safe_atollu on this platform");
+  unsigned long long parsed = 0;
+  int r = SafeAtoull(text, &parsed);
+  if (r < 0) return r;
+  if (static_cast<unsigned long long>(static_cast<unsigned>(parsed)) !=
+      parsed) {
+    return -ERANGE;
+  }
+  *value = static_cast<unsigned>(parsed);
   return 0;
 }
 
@@ -117,8 +166,9 @@ absl::StatusOr<std::vector<std::string>> SplitFdNames(absl::string_view text) {
 
 absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
                                          const char* listen_fds,
-                                         const char* listen_fdnames,
-                                         pid_t self) {
+                                         const char* listen_fdnames, pid_t self,
+                                         const char* listen_pidfdid,
+                                         std::optional<uint64_t> self_pidfdid) {
   ListenEnv env;
   // libsystemd splits the names first, so a malformed LISTEN_FDNAMES is an
   // error even when the fds are for another process.
@@ -139,6 +189,20 @@ absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
   // The fds belong to process `pid` only: a child that inherited the
   // variables must not take them.
   if (pid != self) return ListenEnv();
+  // systemd v259: LISTEN_PIDFDID names the process by its pidfd's inode id,
+  // which, unlike a pid, is never reused. Ignored when the kernel has no
+  // unique ids to compare with.
+  if (listen_pidfdid != nullptr) {
+    uint64_t pidfdid = 0;
+    if (int r = SafeAtou64(listen_pidfdid, &pidfdid); r < 0) {
+      return InvalidArgumentWithErrno(
+          -r, absl::StrCat("LISTEN_PIDFDID=", Quoted(listen_pidfdid),
+                           " is not a valid pidfd inode id"));
+    }
+    if (self_pidfdid.has_value() && pidfdid != *self_pidfdid) {
+      return ListenEnv();
+    }
+  }
   if (listen_fds == nullptr) return ListenEnv();
   int n = 0;
   if (int r = SafeAtoi(listen_fds, &n); r < 0) {

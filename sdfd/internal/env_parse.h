@@ -6,10 +6,12 @@
 // (tests/fuzz) can compare this parsing with libsystemd without touching fds
 // it does not own.
 //
-// Number rules are those of systemd v252 src/basic/parse-util.c: leading
+// Number rules are those of src/basic/parse-util.c (v252 to v259): leading
 // " \t\n\r" skipped, base from the C prefix (0x hex, 0 octal) plus Python's
 // 0b/0o, strtol/strtoul range errors as ERANGE, trailing garbage as EINVAL,
-// a leading '-' on an unsigned value as ERANGE.
+// a leading '-' on an unsigned value as ERANGE. strtol() is C23's, as in
+// libsystemd 257 built against glibc 2.38+: "0b" binary prefixes count after
+// blanks and a sign too ("+0b1" is 1; libsystemd 252 said EINVAL).
 //
 //   absl::StatusOr<ListenEnv> env =
 //       ParseListenEnv(getenv("LISTEN_PID"), getenv("LISTEN_FDS"),
@@ -21,6 +23,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,9 @@ namespace sdfd::internal {
 
 // SafeAtoi is systemd's safe_atoi(): 0 on success, -EINVAL or -ERANGE.
 int SafeAtoi(const char* text, int* value);
+// SafeAtou is systemd's safe_atou(): an unsigned int, 0 on success, -EINVAL
+// or -ERANGE.
+int SafeAtou(const char* text, unsigned* value);
 // SafeAtou64 is systemd's safe_atou64(): 0 on success, -EINVAL or -ERANGE.
 int SafeAtou64(const char* text, uint64_t* value);
 // ParsePid is systemd's parse_pid(): a positive pid_t, else -EINVAL/-ERANGE.
@@ -52,18 +58,25 @@ struct ListenEnv {
   std::vector<std::string> names;  // its split value when have_names
 };
 
-// ParseListenEnv parses the three variables (nullptr = unset) for process
-// `self`. Errors carry the errno sd_listen_fds_with_names() returns:
+// ParseListenEnv parses the variables (nullptr = unset) for process `self`.
+// Errors carry the errno sd_listen_fds_with_names() returns:
 // LISTEN_FDNAMES ending in a lone backslash (EINVAL, even when the fds are
 // for another process, as libsystemd splits first), LISTEN_PID or
 // LISTEN_FDS not a number (EINVAL) or out of range (ERANGE), LISTEN_FDS <= 0
 // or > INT_MAX - 3 (EINVAL). The name count is not checked here, because
 // libsystemd checks it only after marking the fds CLOEXEC: see
 // CheckFdNameCount.
-absl::StatusOr<ListenEnv> ParseListenEnv(const char* listen_pid,
-                                         const char* listen_fds,
-                                         const char* listen_fdnames,
-                                         pid_t self);
+//
+// LISTEN_PIDFDID (systemd v259) is read as v259's sd_listen_fds() reads it,
+// after LISTEN_PID matched and before LISTEN_FDS: a uint64 (EINVAL/ERANGE
+// otherwise) that must equal `self_pidfdid`, the inode id of this process's
+// pidfd (pidfd_open(getpid()), then fstat), or the fds are "not for us". When
+// the kernel gives pidfds no unique inode ids (`self_pidfdid` is nullopt) a
+// parsed value is ignored.
+absl::StatusOr<ListenEnv> ParseListenEnv(
+    const char* listen_pid, const char* listen_fds, const char* listen_fdnames,
+    pid_t self, const char* listen_pidfdid = nullptr,
+    std::optional<uint64_t> self_pidfdid = std::nullopt);
 
 // CheckFdNameCount fails (EINVAL) when LISTEN_FDNAMES was set and its name
 // count differs from LISTEN_FDS.

@@ -77,6 +77,45 @@ TEST(ParseListenEnv, ErrorsCarryLibsystemdErrno) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// systemd v259 sd_listen_fds(): "Is this *really* for us?" LISTEN_PIDFDID
+// must parse as a uint64 and equal our pidfd's inode id, unless the kernel
+// gives pidfds no unique inode ids (no pidfs), where it is ignored.
+TEST(ParseListenEnv, ListenPidfdid) {
+  EXPECT_EQ(ParseListenEnv("42", "1", nullptr, 42, "7", 7)->n_fds, 1);
+  EXPECT_EQ(ParseListenEnv("42", "1", nullptr, 42, "0x7", 7)->n_fds, 1);
+  EXPECT_EQ(ParseListenEnv("42", "1", nullptr, 42, "8", 7)->n_fds, 0);
+  // No unique ids to compare with: a valid value is ignored...
+  EXPECT_EQ(ParseListenEnv("42", "1", nullptr, 42, "8", std::nullopt)->n_fds,
+            1);
+  // ... but a malformed one is still an error, as it is parsed first.
+  EXPECT_EQ(
+      ErrnoOf(
+          ParseListenEnv("42", "1", nullptr, 42, "x", std::nullopt).status()),
+      EINVAL);
+  EXPECT_EQ(ErrnoOf(ParseListenEnv("42", "1", nullptr, 42, "-1", 7).status()),
+            ERANGE);
+  EXPECT_EQ(ParseListenEnv("42", "1", nullptr, 42, "x", 7).status().message(),
+            "LISTEN_PIDFDID=\"x\" is not a valid pidfd inode id: Invalid "
+            "argument");
+  // Read only once LISTEN_PID names us, and before LISTEN_FDS.
+  EXPECT_EQ(ParseListenEnv("41", "1", nullptr, 42, "x", 7)->n_fds, 0);
+  EXPECT_EQ(ParseListenEnv("42", "abc", nullptr, 42, "8", 7)->n_fds, 0);
+  EXPECT_EQ(ErrnoOf(ParseListenEnv("42", "abc", nullptr, 42, "7", 7).status()),
+            EINVAL);
+}
+
+TEST(SafeAtou, UnsignedIntWithSystemdRules) {
+  unsigned u = 0;
+  EXPECT_EQ(SafeAtou("4294967295", &u), 0);
+  EXPECT_EQ(u, 4294967295u);
+  EXPECT_EQ(SafeAtou("4294967296", &u), -ERANGE);
+  EXPECT_EQ(SafeAtou("-1", &u), -ERANGE);
+  EXPECT_EQ(SafeAtou(" 0b11", &u), 0);
+  EXPECT_EQ(u, 3u);
+  EXPECT_EQ(SafeAtou("1x", &u), -EINVAL);
+  EXPECT_EQ(SafeAtou("", &u), -EINVAL);
+}
+
 TEST(CheckFdNameCount, MismatchIsEinval) {
   ListenEnv env = *ParseListenEnv("42", "2", "a:b:c", 42);
   EXPECT_EQ(ErrnoOf(CheckFdNameCount(env)), EINVAL);

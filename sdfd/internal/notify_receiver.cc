@@ -1,7 +1,12 @@
 #include "sdfd/internal/notify_receiver.h"
 
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstring>
@@ -64,6 +69,77 @@ std::optional<Datagram> Receiver::Receive() {
     }
   }
   return d;
+}
+
+bool VsockLoopbackAvailable(std::string* why) {
+  struct stat st;
+  if (::stat("/sys/module/vsock_loopback", &st) == 0) return true;
+  *why =
+      "no vsock_loopback transport (VMADDR_CID_LOCAL): a vsock notification "
+      "cannot reach a receiver on this machine";
+  return false;
+}
+
+namespace {
+constexpr int kVsockTimeoutMs = 20000;
+}  // namespace
+
+VsockStreamReceiver::VsockStreamReceiver() {
+  UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return;
+  sockaddr_vm address = {};
+  address.svm_family = AF_VSOCK;
+  address.svm_cid = VMADDR_CID_ANY;
+  address.svm_port = VMADDR_PORT_ANY;
+  socklen_t length = sizeof(address);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) < 0 ||
+      ::listen(fd.get(), 1) < 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) <
+          0) {
+    return;
+  }
+  int done[2];
+  if (::pipe2(done, O_CLOEXEC) < 0) return;
+  done_read_.reset(done[0]);
+  done_write_.reset(done[1]);
+  port_ = address.svm_port;
+  listener_ = std::move(fd);
+  thread_ = std::thread([this] { Serve(); });
+}
+
+VsockStreamReceiver::~VsockStreamReceiver() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void VsockStreamReceiver::Serve() {
+  // A queued connection wins over "done": the sender connected, then ended.
+  pollfd p[2] = {{listener_.get(), POLLIN, 0}, {done_read_.get(), POLLIN, 0}};
+  if (::poll(p, 2, kVsockTimeoutMs) < 1 || (p[0].revents & POLLIN) == 0) {
+    return;
+  }
+  UniqueFd connection(
+      ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!connection.valid()) return;
+  std::string text;
+  for (;;) {
+    pollfd c = {connection.get(), POLLIN, 0};
+    if (::poll(&c, 1, kVsockTimeoutMs) != 1) return;
+    char buffer[4096];
+    const ssize_t n = ::read(connection.get(), buffer, sizeof(buffer));
+    if (n < 0) return;
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  message_ = text;
+  // `connection` closes here: the EOF the sender awaits.
+}
+
+std::optional<std::string> VsockStreamReceiver::Message() {
+  // Wakes Serve() if it still waits for a sender that is gone; a failed
+  // write leaves it to its own timeout.
+  if (done_write_.valid()) (void)::write(done_write_.get(), "x", 1);
+  if (thread_.joinable()) thread_.join();
+  return message_;
 }
 
 std::string Inode(int fd) {

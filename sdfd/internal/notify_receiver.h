@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sdfd/unique_fd.h"
@@ -49,6 +50,39 @@ class Receiver {
   UniqueFd fd_;
   std::string address_;
   bool ok_ = false;
+};
+
+// VsockLoopbackAvailable says whether this kernel can connect an AF_VSOCK
+// socket to itself (the vsock_loopback transport serves VMADDR_CID_LOCAL);
+// when not, *why says so, for GTEST_SKIP.
+bool VsockLoopbackAvailable(std::string* why);
+
+// VsockStreamReceiver is a vsock-stream NOTIFY_SOCKET: it listens on a free
+// port of VMADDR_CID_ANY and, in a thread of its own, accepts one sender,
+// reads until the sender shuts down its end, then closes: the EOF the
+// sender waits for. Every wait is a poll() bounded by 20 s, and ends early
+// once Message() says the sender is done.
+class VsockStreamReceiver {
+ public:
+  VsockStreamReceiver();
+  ~VsockStreamReceiver();
+  VsockStreamReceiver(const VsockStreamReceiver&) = delete;
+  VsockStreamReceiver& operator=(const VsockStreamReceiver&) = delete;
+
+  bool ok() const { return listener_.valid(); }
+  unsigned port() const { return port_; }
+  // Message, called once the sender has finished (so a connection it made
+  // is already queued), waits for the thread and returns what the sender
+  // wrote, or nullopt when it never connected (or the read failed).
+  std::optional<std::string> Message();
+
+ private:
+  void Serve();
+  UniqueFd listener_;
+  UniqueFd done_read_, done_write_;  // Message() -> Serve(): sender finished
+  unsigned port_ = 0;
+  std::optional<std::string> message_;
+  std::thread thread_;
 };
 
 // Inode identifies the file behind an fd ("dev:ino", or "closed").

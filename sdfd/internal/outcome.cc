@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "sdfd/internal/errno_status.h"
+#include "sdfd/internal/test_child.h"
 #include "sdfd/listen_fds.h"
 
 namespace sdfd::internal {
@@ -31,6 +32,12 @@ std::string FormatListenOutcome(int r, const std::vector<std::string>& names,
     const std::string text =
         absl::StrReplaceAll(value, {{absl::StrCat(::getpid()), "$PID"}});
     env.push_back(absl::StrCat(name, "=", text));
+  }
+  // Shown only when set, so outcomes without it read as before v259.
+  if (const char* value = std::getenv("LISTEN_PIDFDID"); value != nullptr) {
+    env.push_back(absl::StrCat(
+        "LISTEN_PIDFDID=",
+        absl::StrReplaceAll(value, {{SelfPidfdIdForTest(), "$SELF_PIDFDID"}})));
   }
   return absl::StrCat("r=", r, " names=[", absl::StrJoin(names, "|"),
                       "] cloexec=[", absl::StrJoin(cloexec, "|"), "] env=[",

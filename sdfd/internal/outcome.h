@@ -3,7 +3,10 @@
 // whole outcomes with a single EXPECT_EQ.
 //
 // The format is "r=<count or -errno> names=[a|b] cloexec=[1|0|-]
-// env=[LISTEN_PID=..|LISTEN_FDS=..|LISTEN_FDNAMES=..]", where r follows
+// env=[LISTEN_PID=..|LISTEN_FDS=..|LISTEN_FDNAMES=..]", with
+// "|LISTEN_PIDFDID=.." appended inside the brackets only when that variable
+// is set (the child's own pid prints as $PID, its pidfd id as
+// $SELF_PIDFDID), where r follows
 // libsystemd's convention (a count, or a negative errno; see
 // errno_status.h), cloexec shows FD_CLOEXEC of each slot from fd 3 ('-' when
 // the fd is not open), and env shows the variables afterwards ('-' unset).

@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,9 +85,42 @@ absl::StatusOr<UniqueFd> BindInet(int family, int type) {
 }
 
 // MakeFd creates the fd for one slot. `keep` receives extra fds that must
-// stay open while the child runs (the other end of a pipe or connection).
-absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
+// stay open while the child runs (the other end of a pipe or connection),
+// `queues` the names of message queues to unlink afterwards.
+absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep,
+                                std::vector<std::string>& queues) {
   switch (kind) {
+    case FdKind::kUdp6:
+      return BindInet(AF_INET6, SOCK_DGRAM);
+    case FdKind::kFifo: {
+      std::string path = UniqueSocketPath("fifo");
+      if (::mkfifo(path.c_str(), 0600) < 0)
+        return Errno("mkfifo(" + path + ")");
+      UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(" + path + ")");
+      return fd;
+    }
+    case FdKind::kCharDevice: {
+      UniqueFd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(/dev/null)");
+      return fd;
+    }
+    case FdKind::kDirectory: {
+      UniqueFd fd(
+          ::open(TestTmpDir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd.valid()) return Errno("open(" + TestTmpDir() + ")");
+      return fd;
+    }
+    case FdKind::kMqueue: {
+      static std::atomic<int> counter{0};
+      std::string name =
+          absl::StrCat("/sdfd-test.", ::getpid(), ".", counter++);
+      const mqd_t queue = ::mq_open(
+          name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, nullptr);
+      if (queue < 0) return Errno("mq_open(" + name + ")");
+      queues.push_back(std::move(name));
+      return UniqueFd(queue);
+    }
     case FdKind::kClosed:
       return UniqueFd();
     case FdKind::kPipeRead: {
@@ -178,8 +213,11 @@ absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
   const std::string hex_pid = absl::StrCat("0x", absl::Hex(::getpid()));
   for (const EnvSetting& setting : env) {
     if (setting.second.has_value()) {
+      // $SELF_PIDFDID first, in a pass of its own: it is not a $PID.
       std::string value = absl::StrReplaceAll(
-          *setting.second, {{"$HEXPID", hex_pid}, {"$PID", pid}});
+          absl::StrReplaceAll(*setting.second,
+                              {{"$SELF_PIDFDID", SelfPidfdIdForTest()}}),
+          {{"$HEXPID", hex_pid}, {"$PID", pid}});
       if (::setenv(setting.first.c_str(), value.c_str(), 1) < 0) ::_exit(124);
     } else {
       (void)::unsetenv(setting.first.c_str());
@@ -197,6 +235,13 @@ absl::StatusOr<UniqueFd> MakeFd(FdKind kind, std::vector<UniqueFd>& keep) {
 }
 
 }  // namespace
+
+std::string SelfPidfdIdForTest() {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+  struct stat st;
+  if (!pidfd.valid() || ::fstat(pidfd.get(), &st) < 0) return "no-pidfd";
+  return absl::StrCat(st.st_ino);
+}
 
 std::string TestTmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -229,13 +274,18 @@ void RemoveMadeDir() {
 }
 
 // SocketDir is where UniqueSocketPath puts its names: $TEST_TMPDIR when it
-// is short enough for sockaddr_un's 108 bytes, else a directory of this
-// process's own under /tmp. mkdtemp makes that one new every time, so a
+// is set and short enough for sockaddr_un's 108 bytes, else a directory of
+// this process's own under /tmp. mkdtemp makes that one new every time, so a
 // recycled pid never meets a socket an earlier run left behind.
 const std::string& SocketDir() {
   static const std::string* const dir = [] {
+    // Outside Bazel (no $TEST_TMPDIR: a run inside another root, where the
+    // pid may be 1 every time) names could meet an earlier run's sockets,
+    // so only Bazel's fresh directory is used as it is.
     std::string tmp = TestTmpDir();
-    if (tmp.size() <= 60) return new std::string(tmp);
+    if (std::getenv("TEST_TMPDIR") != nullptr && tmp.size() <= 60) {
+      return new std::string(tmp);
+    }
     if (::mkdtemp(g_made_dir) == nullptr) {
       std::fprintf(stderr, "mkdtemp(%s): %s\n", g_made_dir,
                    std::strerror(errno));
@@ -260,8 +310,16 @@ absl::StatusOr<std::string> RunInChild(
     const std::function<std::string()>& body) {
   std::vector<UniqueFd> keep;
   std::vector<UniqueFd> sources;
+  std::vector<std::string> queues;
+  // Message queues outlive their fds; remove them on every path.
+  struct UnlinkQueues {
+    std::vector<std::string>& names;
+    ~UnlinkQueues() {
+      for (const std::string& name : names) (void)::mq_unlink(name.c_str());
+    }
+  } unlink_queues{queues};
   for (const FdSetup& setup : fds) {
-    absl::StatusOr<UniqueFd> fd = MakeFd(setup.kind, keep);
+    absl::StatusOr<UniqueFd> fd = MakeFd(setup.kind, keep, queues);
     if (!fd.ok()) return fd.status();
     sources.push_back(*std::move(fd));
   }

@@ -5,8 +5,9 @@
 // of one process, so every test of it needs a fresh process: the child gets
 // the requested fds dup2()ed onto 3.. (everything else >= 3 closed), the
 // requested variables set or unset ("$PID" in a value is replaced by the
-// child's pid, "$HEXPID" by it in 0x hex), runs `body`, and sends body's string
-// result back through a pipe.
+// child's pid, "$HEXPID" by it in 0x hex, "$SELF_PIDFDID" by the inode id of
+// the child's own pidfd), runs `body`, and sends body's string result back
+// through a pipe.
 //
 //   absl::StatusOr<std::string> out = RunInChild(
 //       {FdSetup::kUnixStreamListener}, {{"LISTEN_PID", "$PID"},
@@ -40,6 +41,11 @@ enum class FdKind {
   kTcp6Listener,           // ::1, port 0, listening
   kUdp4,                   // 127.0.0.1, port 0
   kTcp4Connected,          // an accepted TCP connection on 127.0.0.1
+  kUdp6,                   // ::1, port 0
+  kFifo,                   // a named FIFO under $TEST_TMPDIR, opened O_RDWR
+  kCharDevice,             // /dev/null
+  kDirectory,              // $TEST_TMPDIR itself
+  kMqueue,                 // a POSIX message queue, unlinked after the child
 };
 
 // FdSetup is one fd slot: its kind, and whether FD_CLOEXEC is already set.
@@ -53,9 +59,16 @@ using EnvSetting = std::pair<std::string, std::optional<std::string>>;
 
 // RunInChild forks, installs `fds` at 3.. and `env`, runs `body`, and returns
 // its result. It fails when the setup fails or the child does not exit 0.
+// A kMqueue slot's queue is named "/sdfd-test.<pid>.<n>" and removed
+// (mq_unlink) once the child is done.
 absl::StatusOr<std::string> RunInChild(
     const std::vector<FdSetup>& fds, const std::vector<EnvSetting>& env,
     const std::function<std::string()>& body);
+
+// SelfPidfdIdForTest is the inode id of pidfd_open(getpid()) in decimal (or
+// "no-pidfd"), worked out here independently of libsdfd: what systemd v259
+// puts in LISTEN_PIDFDID.
+std::string SelfPidfdIdForTest();
 
 // TestTmpDir is $TEST_TMPDIR (or /tmp), for sockets and files.
 std::string TestTmpDir();

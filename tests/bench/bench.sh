@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Usage: tests/bench/bench.sh --bin-dir=DIR --out=DIR [--client=PATH]
-#          [--reps=N] [--conns="1 100 1000 10000"] [--big=CONNSxBYTES]
+#          [--foobard=PATH] [--reps=N] [--conns="1 100 1000 10000"] [--big=CONNSxBYTES]
 #          [--scale=F] [--cold-reps=N] [--idle=N] [--process-cap=N]
 #          [--servers="baseline foobard socat inetd"]
 #
 # Measures the echo servers side by side in one run and writes raw results
 # (TSV) into --out; tests/bench/report.sh turns them into the tables and the
 # plot. DIR is a bazel-bin holding tests/bench/{ref_echo,cold_start,
-# idle_conns}, daemon/foobard and client/foobar. Servers:
+# idle_conns}, and daemon/foobard and client/foobar unless --foobard and
+# --client name them (tools/bench passes the ones the .deb ships). Servers:
 #   baseline  tests/bench/ref_echo under systemd-socket-activate
 #   foobard   daemon/foobard under systemd-socket-activate
 #   socat     socat UNIX-LISTEN:…,fork EXEC:cat (a process pair per client)
@@ -20,6 +21,7 @@ set -euo pipefail
 bin_dir=""
 out=""
 client=""
+foobard=""
 reps=5
 conns="1 100 1000 10000"
 big="10x65536"
@@ -34,6 +36,7 @@ for arg in "$@"; do
     --bin-dir=*) bin_dir="${arg#*=}" ;;
     --out=*) out="${arg#*=}" ;;
     --client=*) client="${arg#*=}" ;;
+    --foobard=*) foobard="${arg#*=}" ;;
     --reps=*) reps="${arg#*=}" ;;
     --conns=*) conns="${arg#*=}" ;;
     --big=*) big="${arg#*=}" ;;
@@ -56,7 +59,7 @@ client="${client:-${bin_dir}/client/foobar}"
 ref_echo="${bin_dir}/tests/bench/ref_echo"
 cold_start="${bin_dir}/tests/bench/cold_start"
 idle_conns="${bin_dir}/tests/bench/idle_conns"
-foobard="${bin_dir}/daemon/foobard"
+foobard="${foobard:-${bin_dir}/daemon/foobard}"
 for f in "${client}" "${ref_echo}" "${cold_start}" "${idle_conns}" "${foobard}"; do
   [[ -x "${f}" ]] || {
     echo "bench: missing program ${f} (build it first)" >&2

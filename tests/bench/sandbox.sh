@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: tests/bench/sandbox.sh --bin-dir=DIR --out=DIR [--reps=N] [--unit=FILE]
+#          [--foobard=PATH]
 #
 # What the sandbox of foobar.service costs, under a real systemd: boots the
-# e2e container (tests/e2e/lib.sh), installs foobard from DIR (a bazel-bin)
-# and units/foobar.socket as shipped, then for each profile (the shipped
+# e2e container (tests/e2e/lib.sh), installs foobard (PATH, else from DIR, a
+# bazel-bin) and units/foobar.socket as shipped, then for each profile (the shipped
 # foobar.service, FILE, made fully hardened, with option groups removed)
 # records the unit's `systemd-analyze security` exposure and the cold first
 # round trip through foobar.socket (the service stopped before each one),
@@ -17,6 +18,7 @@ set -euo pipefail
 
 bin_dir=""
 out=""
+foobard=""
 reps=21
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 unit="${repo}/units/foobar.service"
@@ -26,14 +28,15 @@ for arg in "$@"; do
     --out=*) out="${arg#*=}" ;;
     --reps=*) reps="${arg#*=}" ;;
     --unit=*) unit="${arg#*=}" ;;
+    --foobard=*) foobard="${arg#*=}" ;;
     *)
-      sed -n '2p' "$0" | sed 's/^# //' >&2
+      sed -n '2,3p' "$0" | sed 's/^# //' >&2
       exit 2
       ;;
   esac
 done
 if [[ -z "${bin_dir}" || -z "${out}" ]]; then
-  sed -n '2p' "$0" | sed 's/^# //' >&2
+  sed -n '2,3p' "$0" | sed 's/^# //' >&2
   exit 2
 fi
 
@@ -103,7 +106,7 @@ done
 # shellcheck source=tests/e2e/lib.sh
 source "${repo}/tests/e2e/lib.sh"
 e2e_boot bench-sandbox
-e2e_copy_in "${bin_dir}/daemon/foobard" /usr/bin/foobard
+e2e_copy_in "${foobard:-${bin_dir}/daemon/foobard}" /usr/bin/foobard
 e2e_copy_in "${bin_dir}/tests/bench/cold_start" /usr/local/bin/cold_start
 e2e_copy_in "${repo}/units/foobar.socket" /etc/systemd/system/foobar.socket
 # The group SocketGroup= names; the package creates it through sysusers.d.

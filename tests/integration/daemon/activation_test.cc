@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdfd/socket_spec.h"
+#include "sdfd/unique_fd.h"
 #include "tests/integration/daemon/harness.h"
 
 namespace foobard::testing {
@@ -554,6 +556,49 @@ TEST(Activation, BadFlagValuesNameTheFlag) {
         "--drain_timeout", "--handoff", "--verbose"}) {
     EXPECT_THAT(output, HasSubstr(flag));
   }
+}
+
+// LISTEN_PIDFDID (systemd v259) names the process the fds are for by its
+// pidfd's inode id. A process whose id does not match was not activated:
+// it serves nothing and exits 2 with the usual hint; a matching one serves.
+TEST(ActivationPidfdid, MismatchServesNothingAndExitsTwo) {
+  const std::string path = SocketDir() + "/p.sk";
+  absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec("unix:" + path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<sdfd::UniqueFd> listener = sdfd::Listen(*spec, 16);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  SpawnOptions o;
+  o.set_listen_pid = true;
+  // No pidfd has inode id 1: pidfs numbers them from 2 up (fs/pidfs.c).
+  o.env = {{"LISTEN_FDS", "1"}, {"LISTEN_PIDFDID", "1"}};
+  o.pass_fds = {listener->get()};
+  std::string output;
+  EXPECT_EQ(RunToExit(o, &output), 2) << output;
+  EXPECT_EQ(output,
+            "<3>no sockets to serve: not socket-activated and no --listen; "
+            "run it with `systemctl start foobar.socket`, or `foobard "
+            "--listen=unix:/tmp/foobar.sk`\n");
+}
+
+TEST(ActivationPidfdid, MatchServes) {
+  const std::string path = SocketDir() + "/q.sk";
+  absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec("unix:" + path);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<sdfd::UniqueFd> listener = sdfd::Listen(*spec, 16);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  SpawnOptions o;
+  o.argv = {FoobardPath()};
+  o.set_listen_pid = true;
+  o.set_listen_pidfdid = true;
+  o.env = {{"LISTEN_FDS", "1"}};
+  o.pass_fds = {listener->get()};
+  Process p = Process::Spawn(o);
+  ExpectOutput(
+      p, absl::StrCat("<6>serving unix:", path, " (stream, listening) fd 3"));
+  sdfd::UniqueFd c = ConnectTo("unix:" + path);
+  ASSERT_TRUE(c.valid());
+  EXPECT_EQ(EchoOnce(c.get(), "pidfd\n"), "pidfd\n");
+  StopCleanly(p);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -60,8 +61,8 @@ std::string Runfile(const std::string& path) {
 
 bool Inherited(absl::string_view entry) {
   for (absl::string_view skip :
-       {"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-        "WATCHDOG_USEC=", "WATCHDOG_PID="}) {
+       {"LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES=", "LISTEN_PIDFDID=",
+        "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID="}) {
     if (absl::StartsWith(entry, skip)) return false;
   }
   return true;
@@ -102,6 +103,8 @@ Process Process::Spawn(const SpawnOptions& options) {
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   if (options.set_listen_pid) envp.push_back(listen_pid.data());
+  std::string listen_pidfdid(48, '\0');
+  if (options.set_listen_pidfdid) envp.push_back(listen_pidfdid.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv;
@@ -119,6 +122,25 @@ Process Process::Spawn(const SpawnOptions& options) {
       for (pid_t v = ::getpid(); v > 0; v /= 10) digits[n++] = '0' + v % 10;
       char* w = listen_pid.data();
       for (const char* c = "LISTEN_PID="; *c; ++c) *w++ = *c;
+      while (n > 0) *w++ = digits[--n];
+      *w = '\0';
+    }
+    if (options.set_listen_pidfdid) {
+      // Raw system calls and digit arithmetic only: async-signal-safe. The
+      // pidfd is CLOEXEC and gone at execve; the id stays ours across it.
+      struct stat st = {};
+      const int pidfd =
+          static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+      if (pidfd < 0 || ::fstat(pidfd, &st) != 0) ::_exit(126);
+      char digits[24];
+      int n = 0;
+      uint64_t v = st.st_ino;
+      do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      } while (v > 0);
+      char* w = listen_pidfdid.data();
+      for (const char* c = "LISTEN_PIDFDID="; *c; ++c) *w++ = *c;
       while (n > 0) *w++ = digits[--n];
       *w = '\0';
     }

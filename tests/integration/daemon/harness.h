@@ -44,13 +44,17 @@ std::string SocketDir();
 // SpawnOptions says how to start a child.
 struct SpawnOptions {
   std::vector<std::string> argv;
-  // env adds or replaces variables; LISTEN_*, NOTIFY_SOCKET and WATCHDOG_*
-  // are never inherited from the test's own environment.
+  // env adds or replaces variables; LISTEN_* (LISTEN_PIDFDID too),
+  // NOTIFY_SOCKET and WATCHDOG_* are never inherited from the test's own
+  // environment.
   std::vector<std::pair<std::string, std::string>> env;
   // pass_fds become fds 3, 4, ... in the child (as systemd passes them).
   std::vector<int> pass_fds;
   // set_listen_pid sets LISTEN_PID to the child's own pid.
   bool set_listen_pid = false;
+  // set_listen_pidfdid sets LISTEN_PIDFDID to the inode id of the child's
+  // own pidfd, as systemd v259 does.
+  bool set_listen_pidfdid = false;
   // stdin_fd becomes fd 0 (else /dev/null).
   int stdin_fd = -1;
   // nofile, when non-zero, sets RLIMIT_NOFILE soft and hard (ulimit -n).
