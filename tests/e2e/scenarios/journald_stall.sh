@@ -12,11 +12,14 @@
 # at least 90% full. systemd raises its send buffer to 8 MiB, so this takes
 # thousands of verbose connections; ss reports the bytes queued (t) and the
 # buffer's size (tb).
+SINK_SEEN=""
 journald_stall_sink_full() {
   local pid ino line
   pid=$(prop foobar.service MainPID)
   ino=$(e2e_exec readlink "/proc/${pid}/fd/2" | tr -dc '0-9')
+  SINK_SEEN="foobard ${pid}, stderr socket ${ino:-none}: no ss line"
   line=$(e2e_exec ss -xmH | grep -m 1 " \* ${ino} \* ") || return 1
+  SINK_SEEN="foobard ${pid}: ${line##* }"
   [[ "${line}" =~ ,t([0-9]+),tb([0-9]+), ]] || return 1
   ((BASH_REMATCH[1] * 10 >= BASH_REMATCH[2] * 9))
 }
@@ -39,7 +42,8 @@ journald_stall_clients() {
       extra=$((extra - 1))
     fi
   done
-  ((extra == 0)) || flunk "foobard's log socket not full after ${round} rounds of 3000 clients"
+  ((extra == 0)) ||
+    flunk "foobard's log socket not full after ${round} rounds of 3000 clients (${SINK_SEEN})"
 }
 
 journald_stall_dropped_line_logged() {
