@@ -15,7 +15,7 @@
 #include "client/line_mode.h"
 #include "client/raw_mode.h"
 #include "client/target.h"
-#include "client/version.h"
+#include "version.h"
 
 namespace foobar::client {
 namespace {

@@ -58,6 +58,10 @@ void RaiseFdLimit(const Logger& log) {
 int Main(int argc, char** argv) {
   std::vector<char*> args = ParseFlags(argc, argv);
   absl::StatusOr<Config> config = ConfigFromFlags();
+  // The sockets are taken before the logger opens anything, so that a socket
+  // on stdin moves to fd 3 (its errors are logged below, once there is a
+  // logger).
+  absl::StatusOr<sdfd::Activation> activation = sdfd::ReceiveActivation();
   const Logger log(STDERR_FILENO, config.ok() && config->verbose);
   if (!config.ok()) {
     log.Error(config.status().message());
@@ -68,9 +72,12 @@ int Main(int argc, char** argv) {
                            "\": foobard takes only flags (see --help)"));
     return 2;
   }
+  if (!log.sink()->reopen_error().empty()) {
+    log.Warning(absl::StrCat("log lines may block the event loop: ",
+                             log.sink()->reopen_error()));
+  }
   RaiseFdLimit(log);
 
-  absl::StatusOr<sdfd::Activation> activation = sdfd::ReceiveActivation();
   if (!activation.ok()) {
     log.Error(activation.status().message());
     return 2;
@@ -81,6 +88,17 @@ int Main(int argc, char** argv) {
     return 2;
   }
   config->server.watchdog_interval = *watchdog;
+  if (activation->kind == sdfd::ActivationKind::kInetd &&
+      config->server.handoff) {
+    // With StandardInput=socket systemd passes no LISTEN_FDS and no fd-store
+    // fds, so connections stored at stop would never come back: they would
+    // only pile up in the store. Closing them at stop is the honest choice.
+    log.Warning(
+        "--handoff ignored: the socket came on standard input "
+        "(StandardInput=socket), where systemd passes no LISTEN_FDS and no "
+        "fd-store fds; connections are closed at stop");
+    config->server.handoff = false;
+  }
 
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Create(config->server, &log);

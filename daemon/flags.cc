@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "version.h"
 
 ABSL_FLAG(std::vector<std::string>, listen, {},
           "When not socket-activated: the sockets to listen on, "
@@ -107,6 +108,11 @@ std::vector<char*> ParseFlags(int argc, char** argv) {
     return absl::EndsWith(file, "daemon/flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  // absl's default names the build type ("Debug build (NDEBUG not
+  // #defined)", from Debian's abseil), not the version.
+  usage.version_string = [] {
+    return std::string("foobard " FOOBAR_VERSION "\n");
+  };
   absl::SetFlagsUsageConfig(usage);
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--") == 0) break;

@@ -1,9 +1,6 @@
 // daemon/logger.cc: see logger.h.
 #include "daemon/logger.h"
 
-#include <errno.h>
-#include <unistd.h>
-
 #include <string>
 
 namespace foobard {
@@ -17,17 +14,7 @@ void Logger::Log(Priority priority, absl::string_view message) const {
   line.push_back('>');
   for (char c : message) line.push_back(c == '\n' ? ' ' : c);
   line.push_back('\n');
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    // Any other failure (EPIPE, EAGAIN on a non-blocking stderr) drops the
-    // rest of the line: there is nowhere else to report it.
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  sink_->Write(line);
 }
 
 }  // namespace foobard

@@ -2,10 +2,10 @@
 // priority prefixes ("<3>" error ... "<7>" debug) that journald understands
 // (man 3 sd-daemon).
 //
-// Each line is written with one write(2), so lines from foobard never
-// interleave mid-line with other writers of the same journal stream. A
-// failed write is dropped: logging must never stop the daemon (SIGPIPE is
-// ignored by the daemon, so a closed stderr only gives EPIPE here).
+// Lines go through a LogSink (daemon/log_sink.h), which never waits for the
+// reader: a sink that stops reading costs queued and then dropped lines,
+// never a stalled event loop. Logging must never stop the daemon (SIGPIPE is
+// ignored by the daemon, so a closed stderr only gives EPIPE there).
 //
 //   foobard::Logger log(STDERR_FILENO, /*verbose=*/false);
 //   absl::Status s = DoSomething();
@@ -14,7 +14,10 @@
 #ifndef DAEMON_LOGGER_H_
 #define DAEMON_LOGGER_H_
 
+#include <memory>
+
 #include "absl/strings/string_view.h"
+#include "daemon/log_sink.h"
 
 namespace foobard {
 
@@ -27,11 +30,18 @@ enum class Priority : int {
   kDebug = 7,    // SD_DEBUG
 };
 
-// Logger writes "<N>message\n" lines to one fd. Debug lines are written only
-// when verbose (--verbose); everything else always.
+// Logger writes "<N>message\n" lines to one fd through its LogSink. Debug
+// lines are written only when verbose (--verbose); everything else always.
 class Logger {
  public:
-  explicit Logger(int fd, bool verbose) : fd_(fd), verbose_(verbose) {}
+  // Logger logs to `fd`, which must stay open while the logger lives.
+  explicit Logger(int fd, bool verbose)
+      : sink_(std::make_unique<LogSink>(fd)), verbose_(verbose) {}
+
+  // sink is where lines are queued; the event loop watches it (see
+  // LogSink::WantsWritable). Logging stays const: the sink is not part of
+  // the logger's value.
+  LogSink* sink() const { return sink_.get(); }
 
   // verbose() says whether per-connection (debug) lines are wanted; callers
   // test it before formatting a debug line on a busy path.
@@ -53,7 +63,7 @@ class Logger {
   }
 
  private:
-  int fd_;
+  std::unique_ptr<LogSink> sink_;
   bool verbose_;
 };
 

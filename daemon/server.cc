@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -19,6 +20,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/log_sink.h"
 #include "daemon/pending_buffer.h"
 #include "sdfd/fd_store.h"
 #include "sdfd/handoff.h"
@@ -46,6 +48,11 @@ constexpr int64_t kNanosPerMilli = 1000 * 1000;
 constexpr int64_t kNanosPerSecond = 1000 * kNanosPerMilli;
 // STATUS= is sent at most this often: systemd parses every message.
 constexpr int64_t kStatusPeriod = kNanosPerSecond;
+// kNotifyRetry is how long a notification the manager's full queue refused
+// waits before the next try (a datagram socket gives no readiness for the
+// peer's queue, so this is a timer). Meanwhile newer STATUS= and WATCHDOG=1
+// replace the waiting ones.
+constexpr int64_t kNotifyRetry = 50 * kNanosPerMilli;
 
 std::string ErrnoText(absl::string_view call, int err) {
   return absl::StrCat(call, ": ", std::strerror(err));
@@ -61,9 +68,29 @@ bool WouldBlock(int err) {
 
 int64_t ToNanos(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
+// PeerShutDown says whether the peer of `fd` has shut down its sending side
+// (closed, or shutdown(SHUT_WR)), as of now. On an AF_UNIX seqpacket socket
+// recv() returns 0 both for an empty record and at the end, and MSG_EOR is
+// never set there, so this is what tells them apart: a 0 while the peer can
+// still send is an empty record. The state is asked for at the moment of the
+// read, not taken from the epoll batch, which may predate a close. What stays
+// ambiguous is an empty record still queued when the peer shuts down: it
+// reads as the end (foobard.8, SOCKETS).
+bool PeerShutDown(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) < 0) return true;  // cannot tell: end the connection
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 }  // namespace
 
-enum class SourceKind : uint8_t { kSignal, kListener, kDatagram, kConnection };
+enum class SourceKind : uint8_t {
+  kSignal,
+  kListener,
+  kDatagram,
+  kConnection,
+  kLogSink,
+};
 
 // Source is what epoll's data.ptr points at; the kind selects the handler
 // with a switch (no virtual call on the hot path).
@@ -89,10 +116,15 @@ struct Server::Datagram : Source {
 // calls epoll_ctl only when the interest really changes.
 struct Server::Connection : Source {
   Connection() : Source(SourceKind::kConnection) {}
+  bool HasUnsent() const { return !pending.empty() || empty_record_pending; }
   sdfd::UniqueFd fd;
   uint32_t events = 0;  // 0: not in the epoll set
   bool seqpacket = false;
   bool read_eof = false;
+  // empty_record_pending: a seqpacket connection owes its client a
+  // zero-length record (the echo of an empty one), which `pending` cannot
+  // hold. Like a non-empty pending message, it stops reading until sent.
+  bool empty_record_pending = false;
   // lingering: stopping, everything echoed and FIN sent; input is read and
   // discarded until the client closes (see StartLinger).
   bool lingering = false;
@@ -145,6 +177,7 @@ absl::Status Server::Init() {
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signal_fd_.get(), &ev) != 0) {
     return ErrnoStatus("epoll_ctl(ADD, signalfd)", errno);
   }
+  log_source_ = std::make_unique<Source>(SourceKind::kLogSink);
   const char* notify_socket = ::getenv("NOTIFY_SOCKET");
   notify_ = notify_socket != nullptr && notify_socket[0] != '\0';
   return absl::OkStatus();
@@ -259,11 +292,11 @@ Server::Connection* Server::NewConnection(int fd, bool seqpacket) {
 
 void Server::UpdateInterest(Connection* c) {
   uint32_t want = 0;
-  if (!c->pending.empty()) want |= EPOLLOUT;
+  if (c->HasUnsent()) want |= EPOLLOUT;
   // Backpressure: a connection whose unsent bytes reached --buffer_limit is
   // not read until its client reads. A seqpacket connection holds at most
   // one message, so its boundaries survive.
-  const bool room = c->seqpacket ? c->pending.empty()
+  const bool room = c->seqpacket ? !c->HasUnsent()
                                  : c->pending.size() < options_.buffer_limit;
   if (c->lingering || (!stopping_ && !c->read_eof && room)) want |= EPOLLIN;
   if (want == c->events) return;
@@ -409,6 +442,7 @@ bool Server::ReadSome(Connection* c) {
     // Discard: foobard is stopping and will echo nothing more.
     const ssize_t r = ::recv(c->fd.get(), g_buffer, kBufferSize, 0);
     if (r > 0 || (r < 0 && WouldBlock(errno))) return true;
+    if (r == 0 && c->seqpacket && !PeerShutDown(c->fd.get())) return true;
     CloseConnection(c, r == 0 ? "closed by client after stop" : "reset");
     return false;
   }
@@ -424,9 +458,13 @@ bool Server::ReadSome(Connection* c) {
     return false;
   }
   if (r == 0) {
+    if (c->seqpacket && !PeerShutDown(c->fd.get())) {
+      // A zero-length record is a message like any other: echo it.
+      return SendEmptyRecord(c);
+    }
     // Half-close: the client sent everything. Finish the echo, then close.
     c->read_eof = true;
-    if (c->pending.empty()) {
+    if (!c->HasUnsent()) {
       CloseConnection(c, "closed by client");
       return false;
     }
@@ -455,6 +493,21 @@ bool Server::ReadSome(Connection* c) {
   return true;
 }
 
+bool Server::SendEmptyRecord(Connection* c) {
+  // send() of 0 bytes on a seqpacket socket queues one empty record.
+  if (::send(c->fd.get(), g_buffer, 0, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+    if (!WouldBlock(errno)) {
+      CloseConnection(c, ErrnoText("send", errno));
+      return false;
+    }
+    // The client's queue is full: send it when the socket is writable.
+    c->empty_record_pending = true;
+    return true;
+  }
+  c->empty_record_pending = false;
+  return true;
+}
+
 bool Server::Flush(Connection* c) {
   if (!c->pending.empty()) {
     const ssize_t w = ::send(c->fd.get(), c->pending.data(), c->pending.size(),
@@ -466,12 +519,14 @@ bool Server::Flush(Connection* c) {
     }
     bytes_echoed_ += static_cast<size_t>(w);
     c->pending.Consume(static_cast<size_t>(w));
+  } else if (c->empty_record_pending) {
+    if (!SendEmptyRecord(c)) return false;
   }
-  if (c->pending.empty() && c->read_eof) {
+  if (!c->HasUnsent() && c->read_eof) {
     CloseConnection(c, "echoed all, closed");
     return false;
   }
-  if (c->pending.empty() && stopping_ && !options_.handoff) StartLinger(c);
+  if (!c->HasUnsent() && stopping_ && !options_.handoff) StartLinger(c);
   return true;
 }
 
@@ -489,7 +544,7 @@ void Server::StartLinger(Connection* c) {
 }
 
 void Server::OnConnection(Connection* c, uint32_t events) {
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !c->pending.empty()) {
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c->HasUnsent()) {
     if (!Flush(c)) return;
   }
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (c->events & EPOLLIN)) {
@@ -514,7 +569,8 @@ bool Server::OnSignal() {
 
 void Server::BeginStop() {
   stopping_ = true;
-  if (notify_) (void)sdfd::Notify("STOPPING=1");  // nothing to do on failure
+  stopping_pending_ = notify_;
+  SendNotifications(Now());  // retried from the loop if the queue is full
   UpdateListeners();
   for (const std::unique_ptr<Datagram>& d : datagrams_) {
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, d->fd.get(), nullptr);
@@ -523,8 +579,8 @@ void Server::BeginStop() {
   size_t draining = 0;
   for (Connection* c = connections_head_; c != nullptr;) {
     Connection* next = c->next;
-    if (!c->pending.empty()) ++draining;
-    if (c->pending.empty() && !options_.handoff) {
+    if (c->HasUnsent()) ++draining;
+    if (!c->HasUnsent() && !options_.handoff) {
       StartLinger(c);
     } else {
       UpdateInterest(c);  // stops reading; keeps writing what is pending
@@ -643,11 +699,60 @@ void Server::MaybeSendStatus(int64_t now, bool force) {
   status_bytes_ = bytes_echoed_;
   status_connections_ = connection_count_;
   next_status_ = now + kStatusPeriod;
-  absl::StatusOr<bool> sent = sdfd::Notify(absl::StrCat(
-      force ? "READY=1\n" : "", "STATUS=", connection_count_, " connections, ",
-      accepted_total_, " accepted, ", bytes_echoed_, " bytes echoed"));
-  if (!sent.ok())
+  status_pending_ = true;
+}
+
+void Server::SendNotifications(int64_t now) {
+  if (!ready_pending_ && !stopping_pending_ && !watchdog_pending_ &&
+      !status_pending_) {
+    return;
+  }
+  if (notify_retry_at_ != 0 && now < notify_retry_at_) return;
+  // One datagram with everything due, READY=1 before STOPPING=1 as they
+  // happened; STATUS= carries the counts as of now, not as of when the
+  // first try failed.
+  std::string state;
+  if (ready_pending_) state += "READY=1\n";
+  if (stopping_pending_) state += "STOPPING=1\n";
+  if (watchdog_pending_) state += "WATCHDOG=1\n";
+  if (status_pending_) {
+    absl::StrAppend(&state, "STATUS=", connection_count_, " connections, ",
+                    accepted_total_, " accepted, ", bytes_echoed_,
+                    " bytes echoed\n");
+  }
+  state.pop_back();  // the last '\n'
+  sdfd::NotifyOptions options;
+  options.non_blocking = true;
+  absl::StatusOr<bool> sent = sdfd::PidNotifyWithFds(state, {}, options);
+  if (!sent.ok() && sdfd::NotifyWouldBlock(sent.status())) {
+    // The manager is busy and its queue is full: try again soon rather
+    // than wait here with every client.
+    notify_retry_at_ = now + kNotifyRetry;
+    return;
+  }
+  if (!sent.ok()) {
     log_->Warning(absl::StrCat("sd_notify: ", sent.status().message()));
+  }
+  // Sent, or failed for good (the manager is gone): either way not retried.
+  ready_pending_ = stopping_pending_ = watchdog_pending_ = status_pending_ =
+      false;
+  notify_retry_at_ = 0;
+}
+
+void Server::UpdateLogInterest() {
+  LogSink* sink = log_->sink();
+  const bool want = sink->WantsWritable();
+  if (want == log_watched_) return;
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.ptr = log_source_.get();
+  if (::epoll_ctl(epoll_.get(), want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+                  sink->fd(), &ev) != 0) {
+    // Not logged: the log is what cannot be written. Lines then go out
+    // whenever a later one is logged, and are dropped while it is full.
+    return;
+  }
+  log_watched_ = want;
 }
 
 int Server::Run() {
@@ -657,6 +762,7 @@ int Server::Run() {
   if (watchdog_period > 0) next_watchdog_ = now;
   const int64_t idle_exit = ToNanos(options_.idle_exit);
   UpdateListeners();
+  ready_pending_ = notify_;
   MaybeSendStatus(now, /*force=*/true);  // READY=1 with the first STATUS=
 
   epoll_event events[kMaxEvents];
@@ -666,7 +772,7 @@ int Server::Run() {
     if (watchdog_period > 0 && now >= next_watchdog_) {
       // Pinged from the loop itself: a stuck loop stops the pings and
       // systemd restarts the service.
-      if (notify_) (void)sdfd::Notify("WATCHDOG=1");  // best effort
+      watchdog_pending_ = notify_;
       next_watchdog_ = now + watchdog_period;
     }
     if (accept_paused_until_ != 0 && now >= accept_paused_until_) {
@@ -685,7 +791,7 @@ int Server::Run() {
         busy = false;
       } else if (options_.handoff) {
         for (Connection* c = connections_head_; c != nullptr; c = c->next) {
-          if (!c->pending.empty()) {
+          if (c->HasUnsent()) {
             busy = true;
             break;
           }
@@ -708,7 +814,7 @@ int Server::Run() {
       // Exit without touching the listeners: a client connecting right now
       // waits in the backlog of systemd's socket for the next instance.
       // Never accept-then-close.
-      if (notify_) (void)sdfd::Notify("STOPPING=1");  // best effort
+      stopping_pending_ = notify_;  // sent on the way out, below
       exit_reason =
           absl::StrCat("idle for ", absl::FormatDuration(options_.idle_exit));
       break;
@@ -724,6 +830,9 @@ int Server::Run() {
       deadline = std::min(deadline, next_status_);
     }
     if (stopping_) deadline = std::min(deadline, drain_deadline_);
+    SendNotifications(now);
+    if (notify_retry_at_ != 0) deadline = std::min(deadline, notify_retry_at_);
+    UpdateLogInterest();
     if (!stopping_ && idle_exit > 0 && connection_count_ == 0) {
       deadline = std::min(deadline, idle_since_ + idle_exit);
     }
@@ -759,6 +868,9 @@ int Server::Run() {
         case SourceKind::kSignal:
           finish_now = OnSignal() || finish_now;
           break;
+        case SourceKind::kLogSink:
+          log_->sink()->Flush();
+          break;
       }
     }
     // Stopping may close connections, so it happens after the batch: a
@@ -770,6 +882,10 @@ int Server::Run() {
     }
     if (stop_requested_ && !stopping_) BeginStop();
   }
+  // A last try for what the manager's full queue refused (STOPPING=1), but
+  // no wait: systemd learns of the exit from the process itself.
+  notify_retry_at_ = 0;
+  SendNotifications(Now());
   log_->Info(absl::StrCat("exiting: ", exit_reason, "; served ",
                           accepted_total_, " connections, ", bytes_echoed_,
                           " bytes echoed"));

@@ -13,8 +13,13 @@
 //     while unsent bytes exist and never exceeds --buffer_limit (the
 //     connection is not read from while it is full).
 //   * Timers (STATUS once a second, watchdog, idle exit, accept backoff,
-//     drain deadline) are deadlines folded into epoll_wait's timeout; signals
-//     arrive through a signalfd.
+//     drain deadline, notify retry) are deadlines folded into epoll_wait's
+//     timeout; signals arrive through a signalfd.
+//   * Nothing else waits either: log lines queue in the logger's LogSink,
+//     which the loop flushes when its fd is writable, and sd_notify
+//     datagrams go with MSG_DONTWAIT; a busy manager's full queue
+//     (net.unix.max_dgram_qlen) makes the loop retry later, with STATUS= and
+//     WATCHDOG=1 coalesced, instead of wait.
 //
 //   absl::StatusOr<std::unique_ptr<foobard::Server>> server =
 //       foobard::Server::Create(options, &log);
@@ -99,8 +104,9 @@ class Server {
   bool OnSignal();  // true when the loop must finish now
 
   Connection* NewConnection(int fd, bool seqpacket);
-  bool ReadSome(Connection* c);  // false when c was closed
-  bool Flush(Connection* c);     // false when c was closed
+  bool ReadSome(Connection* c);         // false when c was closed
+  bool Flush(Connection* c);            // false when c was closed
+  bool SendEmptyRecord(Connection* c);  // false when c was closed
   void UpdateInterest(Connection* c);
   void StartLinger(Connection* c);
   void CloseConnection(Connection* c, absl::string_view why);
@@ -109,12 +115,16 @@ class Server {
   void FinishStop();
   void HandOff();
   void MaybeSendStatus(int64_t now, bool force);
+  void SendNotifications(int64_t now);
+  void UpdateLogInterest();
 
   ServerOptions options_;
   const Logger* log_;
   sdfd::UniqueFd epoll_;
   sdfd::UniqueFd signal_fd_;
   std::unique_ptr<Source> signal_source_;
+  std::unique_ptr<Source> log_source_;
+  bool log_watched_ = false;  // the log sink's fd is in the epoll set
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<Datagram>> datagrams_;
   Connection* connections_head_ = nullptr;  // intrusive list of live ones
@@ -129,6 +139,14 @@ class Server {
   int64_t idle_since_ = 0;
   int64_t next_watchdog_ = 0;
   int64_t next_status_ = 0;
+
+  // sd_notify states not yet delivered: a full notify queue (EAGAIN) keeps
+  // them for the next try at notify_retry_at_ (0: none scheduled).
+  bool ready_pending_ = false;
+  bool stopping_pending_ = false;
+  bool watchdog_pending_ = false;
+  bool status_pending_ = false;
+  int64_t notify_retry_at_ = 0;
 
   uint64_t accepted_total_ = 0;
   uint64_t bytes_echoed_ = 0;

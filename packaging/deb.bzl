@@ -91,12 +91,21 @@ RELEASE_LINKOPTS = [
 
 # The options release_transition sets: the binaries of a package are built
 # with these, whatever the command line. They replace the command line's (its
-# --copt=-fsanitize=address, say) rather than add to them.
+# --copt=-fsanitize=address or --cxxopt=-fno-stack-protector, say) rather
+# than add to them. The compiler itself is a repository choice (--repo_env)
+# no transition can change: the package is gcc-only (//bazel:clang makes it incompatible), and under
+# --config=fuzz, which picks clang, it is incompatible rather than built with
+# another compiler than Static-Built-Using names.
 _RELEASE_OPTIONS = {
     "//bazel:sanitize": False,
     "//command_line_option:compilation_mode": "opt",
+    "//command_line_option:conlyopt": [],
     "//command_line_option:copt": RELEASE_COPTS,
+    # As .bazelrc's --cxxopt, and nothing else: Debian builds abseil as C++17.
+    "//command_line_option:cxxopt": ["-std=c++17"],
+    "//command_line_option:features": [],
     "//command_line_option:linkopt": RELEASE_LINKOPTS,
+    "//command_line_option:per_file_copt": [],
     "//command_line_option:platform_suffix": "",
     "//command_line_option:strip": "never",
 }
@@ -113,8 +122,12 @@ _RELEASE_OPTIONS = {
 _AWAY_OPTIONS = {
     "//bazel:sanitize": True,
     "//command_line_option:compilation_mode": "dbg",
+    "//command_line_option:conlyopt": ["-DFOOBAR_NOT_A_RELEASE"],
     "//command_line_option:copt": ["-DFOOBAR_NOT_A_RELEASE"],
+    "//command_line_option:cxxopt": ["-DFOOBAR_NOT_A_RELEASE"],
+    "//command_line_option:features": ["foobar_not_a_release"],
     "//command_line_option:linkopt": ["-DFOOBAR_NOT_A_RELEASE"],
+    "//command_line_option:per_file_copt": ["//foobar_not_a_release@-DFOOBAR_NOT_A_RELEASE"],
     "//command_line_option:platform_suffix": "not-a-release",
     "//command_line_option:strip": "always",
 }

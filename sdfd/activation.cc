@@ -15,17 +15,31 @@
 namespace sdfd {
 namespace {
 
-// IsConnectedSocket says whether fd is a socket that is not listening, i.e.
-// what StandardInput=socket or `systemd-socket-activate --inetd` hands over.
-bool IsConnectedSocket(int fd) {
+// IsSocket says whether fd is a socket. StandardInput=socket (and
+// `systemd-socket-activate --inetd`) hands over a connection with
+// Accept=yes, and the listening or datagram socket itself with Accept=no.
+bool IsSocket(int fd) {
   struct stat st;
-  if (::fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) return false;
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// IsListening says whether the socket fd accepts connections (SO_ACCEPTCONN;
+// false for a datagram socket, and when it cannot be told).
+bool IsListening(int fd) {
   int accepting = 0;
   socklen_t length = sizeof(accepting);
-  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) < 0) {
-    return false;
-  }
-  return accepting == 0;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) ==
+             0 &&
+         accepting != 0;
+}
+
+// IsConnected says whether the socket fd has a peer: an Accept=yes
+// connection, as opposed to a listening or datagram socket.
+bool IsConnected(int fd) {
+  sockaddr_storage peer;
+  socklen_t length = sizeof(peer);
+  return !IsListening(fd) &&
+         ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0;
 }
 
 // TakeInetdSocket moves the socket on fd 0 to a CLOEXEC fd >= 3 and points
@@ -60,12 +74,13 @@ absl::StatusOr<Activation> ReceiveActivation(const ListenFdsOptions& options) {
     activation.fds = *std::move(fds);
     return activation;
   }
-  if (!IsConnectedSocket(STDIN_FILENO)) return activation;
+  if (!IsSocket(STDIN_FILENO)) return activation;
+  // "connection" is the name systemd gives Accept=yes sockets.
+  const char* name = IsConnected(STDIN_FILENO) ? "connection" : "stdin";
   absl::StatusOr<UniqueFd> socket = TakeInetdSocket();
   if (!socket.ok()) return socket.status();
   activation.kind = ActivationKind::kInetd;
-  // "connection" is the name systemd gives Accept=yes sockets.
-  activation.fds.push_back(ListenFd{*std::move(socket), "connection"});
+  activation.fds.push_back(ListenFd{*std::move(socket), name});
   return activation;
 }
 

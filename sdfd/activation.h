@@ -5,7 +5,11 @@
 //   * LISTEN_FDS activation: listening sockets (Accept=no), or one connected
 //     socket named "connection" (Accept=yes).
 //   * inetd style: no LISTEN_* variables and a socket on fd 0
-//     (StandardInput=socket, systemd-socket-activate --inetd).
+//     (StandardInput=socket, systemd-socket-activate --inetd). With
+//     Accept=yes (--accept) it is the connection; with Accept=no it is the
+//     listening socket, or the datagram socket, itself. systemd then passes
+//     no LISTEN_FDS at all, so neither the socket unit's other sockets nor
+//     fd-store fds can arrive this way (man 5 systemd.exec, StandardInput=).
 //   * not activated: the daemon binds its own sockets from spec strings
 //     (see sdfd/socket_spec.h), so it runs the same with or without systemd.
 //
@@ -26,7 +30,7 @@ namespace sdfd {
 enum class ActivationKind {
   kNone,       // not activated: no LISTEN_* for us, fd 0 is not a socket
   kListenFds,  // LISTEN_FDS protocol (may contain "connection" fds)
-  kInetd,      // connected socket on fd 0 (name "connection")
+  kInetd,      // a socket on fd 0: "connection" if connected, else "stdin"
 };
 
 // Activation is what ReceiveActivation found.
@@ -36,9 +40,11 @@ struct Activation {
 };
 
 // ReceiveActivation runs ListenFds(options); when that finds nothing and fd 0
-// is a connected socket, it returns that socket as kInetd, moved to a new
-// CLOEXEC fd >= 3 with fds 0 and 1 pointed at /dev/null (so stray writes to
-// stdout never reach the client). Errors are those of ListenFds().
+// is a socket of any kind (connected, listening or datagram), it returns
+// that socket as kInetd, moved to a new CLOEXEC fd >= 3 with fds 0 and 1
+// pointed at /dev/null (so stray writes to stdout never reach a client). A
+// connected socket is named "connection" (as systemd names Accept=yes
+// sockets), any other "stdin". Errors are those of ListenFds().
 absl::StatusOr<Activation> ReceiveActivation(
     const ListenFdsOptions& options = {});
 

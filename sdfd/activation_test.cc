@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -83,13 +84,33 @@ TEST(ReceiveActivation, InetdWhenStdinIsConnectedSocket) {
       "inetd connection@>=3 cloexec connected stdio=null");
 }
 
-TEST(ReceiveActivation, NoneWhenStdinIsNotAConnectedSocket) {
+// With Accept=no, StandardInput=socket puts the listening (or datagram)
+// socket itself on fd 0.
+TEST(ReceiveActivation, InetdWhenStdinIsAListeningOrDatagramSocket) {
+  // (The helper marks every socket that is not listening "connected".)
+  const std::pair<FdKind, std::string> cases[] = {
+      {FdKind::kUnixStreamListener, "inetd stdin@>=3 cloexec stdio=null"},
+      {FdKind::kUnixSeqpacketListener, "inetd stdin@>=3 cloexec stdio=null"},
+      {FdKind::kTcp4Listener, "inetd stdin@>=3 cloexec stdio=null"},
+      {FdKind::kUnixDatagram, "inetd stdin@>=3 cloexec connected stdio=null"},
+      {FdKind::kUdp4, "inetd stdin@>=3 cloexec connected stdio=null"},
+  };
+  for (const auto& [kind, expected] : cases) {
+    EXPECT_EQ(
+        Activate(kind, true,
+                 {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
+        expected)
+        << static_cast<int>(kind);
+  }
+}
+
+TEST(ReceiveActivation, NoneWhenStdinIsNotASocket) {
   EXPECT_EQ(
       Activate(FdKind::kPipeRead, true,
                {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
       "none");
   EXPECT_EQ(
-      Activate(FdKind::kUnixStreamListener, true,
+      Activate(FdKind::kRegularFile, true,
                {{"LISTEN_PID", std::nullopt}, {"LISTEN_FDS", std::nullopt}}),
       "none");
 }

@@ -267,13 +267,14 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
     }
   }
 
-  ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+  const int flags = MSG_NOSIGNAL | (options.non_blocking ? MSG_DONTWAIT : 0);
+  ssize_t n = ::sendmsg(fd, &message, flags);
   if (n < 0 && send_ucred) {
     // Claiming another pid needs CAP_SYS_ADMIN; like libsystemd, fall back
     // to the kernel's own credentials rather than not notifying at all.
     message.msg_controllen -= ucred_space;
     if (message.msg_controllen == 0) message.msg_control = nullptr;
-    n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    n = ::sendmsg(fd, &message, flags);
   }
   if (n < 0) {
     return internal::ErrnoError(
@@ -306,6 +307,10 @@ absl::StatusOr<bool> NotifyReloading() {
   const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 +
                         static_cast<uint64_t>(now.tv_nsec) / 1000;
   return Notify(absl::StrCat("RELOADING=1\nMONOTONIC_USEC=", usec));
+}
+
+bool NotifyWouldBlock(const absl::Status& status) {
+  return internal::ErrnoOf(status) == EAGAIN;
 }
 
 // ---------------------------------------------------------------------------

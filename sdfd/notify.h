@@ -45,6 +45,11 @@
 // Not running under a service manager (no NOTIFY_SOCKET) is not an error:
 // the functions return false ("nothing sent") and do nothing.
 //
+// A datagram send to a manager that is not reading blocks once its queue
+// holds net.unix.max_dgram_qlen datagrams (10 on some systems). An event
+// loop sets NotifyOptions::non_blocking: the send then fails at once with
+// errno EAGAIN (NotifyWouldBlock() says so), and the caller tries later.
+//
 //   absl::StatusOr<bool> sent = sdfd::Notify("READY=1\nSTATUS=Serving");
 //   if (!sent.ok()) LogWarning(sent.status());  // e.g. sendmsg: ECONNREFUSED
 #ifndef SDFD_NOTIFY_H_
@@ -67,6 +72,14 @@ struct NotifyOptions {
   // unset_environment removes NOTIFY_SOCKET after sending, so no later call
   // (or child) sends again.
   bool unset_environment = false;
+  // non_blocking sends with MSG_DONTWAIT: when the manager's queue is full,
+  // the call returns an UnavailableError with errno EAGAIN at once instead
+  // of waiting until the manager reads. Nothing was sent then. libsystemd
+  // has no such option; its sends always may block. It covers the send on
+  // the unix datagram socket systemd's NOTIFY_SOCKET is; with a vsock
+  // NOTIFY_SOCKET, connecting and waiting for the manager's end of stream
+  // may still block.
+  bool non_blocking = false;
 };
 
 // PidNotifyWithFds is sd_pid_notify_with_fds(): it sends `state` with `fds`
@@ -90,6 +103,10 @@ absl::StatusOr<bool> Notify(absl::string_view state);
 // Type=notify-reload waits for exactly this, then READY=1). Returns and
 // errors are those of Notify(), plus clock_gettime()'s errno.
 absl::StatusOr<bool> NotifyReloading();
+
+// NotifyWouldBlock says whether `status` (from a non_blocking send) means
+// the manager's queue was full: nothing was sent, and a later try may work.
+bool NotifyWouldBlock(const absl::Status& status);
 
 // ---------------------------------------------------------------------------
 // BARRIER=1 (sd_notify_barrier(3), systemd >= 246).

@@ -2,12 +2,14 @@
 
 #include <linux/vm_sockets.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -318,6 +320,63 @@ TEST(NotifyVsock, CidIsMandatory) {
                    return absl::StrCat(internal::ErrnoOf(sent.status()));
                  }),
             absl::StrCat(EINVAL));
+}
+
+// FillQueue sends empty-payload filler datagrams to the unix socket at
+// `path` until the kernel refuses more (net.unix.max_dgram_qlen); it
+// returns how many went.
+int FillQueue(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  int sent = 0;
+  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT,
+                  reinterpret_cast<sockaddr*>(&address),
+                  sizeof(address)) == 6) {
+    ++sent;
+  }
+  return errno == EAGAIN ? sent : -1;
+}
+
+TEST(PidNotifyWithFds, NonBlockingReportsAFullQueueAtOnce) {
+  Receiver receiver(/*abstract=*/false);
+  ASSERT_TRUE(receiver.ok());
+  const std::string path = receiver.address();
+  std::string out = Send(path, [&path] {
+    const int filler = FillQueue(path);
+    NotifyOptions options;
+    options.non_blocking = true;
+    absl::StatusOr<bool> sent = PidNotifyWithFds("WATCHDOG=1", {}, options);
+    return absl::StrCat(filler > 0 ? "full " : "not full ", Describe(sent),
+                        NotifyWouldBlock(sent.status()) ? " would block" : "");
+  });
+  EXPECT_EQ(out, absl::StrCat("full UNAVAILABLE: sendmsg(NOTIFY_SOCKET=", path,
+                              "): Resource temporarily unavailable "
+                              "[errno='11'] would block"));
+  // Only the filler arrived.
+  int received = 0;
+  while (std::optional<internal::Datagram> d = receiver.Receive()) {
+    EXPECT_EQ(d->payload, "filler");
+    ++received;
+  }
+  EXPECT_GT(received, 0);
+  // With room again, the same call goes through.
+  out = Send(path, [] {
+    NotifyOptions options;
+    options.non_blocking = true;
+    return Describe(PidNotifyWithFds("WATCHDOG=1", {}, options));
+  });
+  EXPECT_EQ(out, "sent");
+  std::optional<internal::Datagram> d = receiver.Receive();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->payload, "WATCHDOG=1");
+}
+
+TEST(NotifyWouldBlock, OnlyForEagain) {
+  EXPECT_FALSE(NotifyWouldBlock(absl::OkStatus()));
+  EXPECT_FALSE(NotifyWouldBlock(internal::ErrnoError(ECONNREFUSED, "x")));
+  EXPECT_TRUE(NotifyWouldBlock(internal::ErrnoError(EAGAIN, "x")));
 }
 
 }  // namespace

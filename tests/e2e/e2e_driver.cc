@@ -22,12 +22,19 @@
 //                --stop_file is set and missing; once through them otherwise).
 //                --ready_file is created after any successful round trip
 //                whenever it is missing.
+//   --mode=refused
+//                Opens --connections at once, sends nothing, and expects the
+//                server to close every one of them: each must read end of
+//                stream (read returns 0) within --timeout_ms. That is what a
+//                socket unit with Accept=yes does beyond MaxConnections=:
+//                PID 1 accepts the connection and closes it at once.
 //
 // It prints one summary line on stdout and exits 0 only if every round trip
 // came back intact, for example:
 //   hold connections=100 messages=52310 bytes=107301882 errors=0 mismatches=0
 //   min_per_conn=498 max_rtt_us=2210 stalled_bytes=20971520
 //   loop iterations=40 failures=1 last_failure=12
+//   refused connections=44 closed=44 open=0 errors=0
 // and on failure, one line per error on stderr (first 10), e.g.
 //   e2e_driver: conn 7 message 133: read: Connection reset by peer
 #include <errno.h>
@@ -55,7 +62,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
-ABSL_FLAG(std::string, mode, "hold", "hold or loop");
+ABSL_FLAG(std::string, mode, "hold", "hold, loop or refused");
 ABSL_FLAG(std::string, socket, "/run/foobar.sk", "unix stream socket path");
 ABSL_FLAG(int, connections, 1, "hold: connections open at once");
 ABSL_FLAG(int64_t, messages, 1,
@@ -499,6 +506,63 @@ int Loop() {
   return failures == 0 ? 0 : 1;
 }
 
+int Refused() {
+  const std::string path = absl::GetFlag(FLAGS_socket);
+  const int count = absl::GetFlag(FLAGS_connections);
+  const int timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  std::vector<pollfd> fds;
+  for (int i = 0; i < count; ++i) {
+    std::string error;
+    const int fd = Connect(path, &error);
+    if (fd < 0) {
+      RecordError(absl::StrFormat("conn %d: %s", i, error));
+      continue;
+    }
+    fds.push_back(pollfd{fd, POLLIN, 0});
+  }
+  // Every connection is open before any is checked, so all of them are
+  // beyond the limit at once.
+  int64_t closed = 0;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  size_t waiting = fds.size();
+  while (waiting > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - Clock::now())
+                          .count();
+    if (left <= 0) break;
+    const int n = poll(fds.data(), fds.size(), static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      RecordError(absl::StrFormat("poll: %s", strerror(errno)));
+      break;
+    }
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || p.revents == 0) continue;
+      char byte;
+      const ssize_t r = recv(p.fd, &byte, 1, MSG_DONTWAIT);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r == 0) {
+        ++closed;
+      } else if (r > 0) {
+        RecordError(
+            absl::StrFormat("fd %d: got a byte, not end of stream", p.fd));
+      } else {
+        RecordError(absl::StrFormat("fd %d: recv: %s", p.fd, strerror(errno)));
+      }
+      close(p.fd);
+      p.fd = -1;  // poll() ignores it from now on
+      --waiting;
+    }
+  }
+  for (pollfd& p : fds) {
+    if (p.fd >= 0) close(p.fd);
+  }
+  printf("refused connections=%d closed=%lld open=%zu errors=%lld\n", count,
+         static_cast<long long>(closed), waiting,
+         static_cast<long long>(error_count));
+  return closed == count && error_count == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -509,8 +573,11 @@ int main(int argc, char** argv) {
     rc = Hold();
   } else if (mode == "loop") {
     rc = Loop();
+  } else if (mode == "refused") {
+    rc = Refused();
   } else {
-    fprintf(stderr, "e2e_driver: --mode must be hold or loop, not '%s'\n",
+    fprintf(stderr,
+            "e2e_driver: --mode must be hold, loop or refused, not '%s'\n",
             mode.c_str());
     return 2;
   }

@@ -131,6 +131,22 @@ hardening_check_passes() {
   hardening-check --nocfprotection "$1"
 }
 
+# last_flag_of_family FLAG PRODUCER: the last flag in PRODUCER (gcc's record
+# of its command line) of FLAG's family: -O* for -O2, -f[no-]stack-protector*
+# for -fstack-protector-strong, -f[no-]stack-clash-protection for itself.
+last_flag_of_family() {
+  local pattern word last=""
+  case "$1" in
+    -O*) pattern='^-O' ;;
+    -fstack-protector*) pattern='^-f(no-)?stack-protector' ;;
+    *) pattern="^-f(no-)?${1#-f}\$" ;;
+  esac
+  for word in $2; do
+    [[ "${word}" =~ ${pattern} ]] && last=${word}
+  done
+  echo "${last}"
+}
+
 # Every compile unit of the project (daemon/, client/, sdfd/) in the debug
 # information, with what gcc recorded of its command line.
 release_compile_units() {
@@ -146,11 +162,15 @@ release_compile_units() {
     echo "no compile unit of the project in the debug information: not built with -g"
     return 1
   }
-  local bad=0 name producer flag
+  local bad=0 name producer want got
   while IFS=$'\t' read -r name producer; do
-    for flag in -O2 -fstack-protector-strong -fstack-clash-protection; do
-      [[ " ${producer} " == *" ${flag} "* ]] || {
-        echo "${name}: compiled without ${flag}: ${producer}"
+    # gcc obeys the last of each family of flags, so a later -O0 or
+    # -fno-stack-protector (from --cxxopt, say) undoes an earlier release
+    # flag: compare the last flag of each family, not mere presence.
+    for want in -O2 -fstack-protector-strong -fstack-clash-protection; do
+      got=$(last_flag_of_family "${want}" "${producer}")
+      [[ "${got}" == "${want}" ]] || {
+        echo "${name}: the effective flag is '${got}', want ${want}: ${producer}"
         bad=1
       }
     done

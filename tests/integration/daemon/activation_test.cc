@@ -2,6 +2,7 @@
 // socket it can be given, through the real systemd-socket-activate, and
 // refuses bad environments and flags with exit 2 and a clear message.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +10,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -99,6 +103,59 @@ TEST(Activation, SeqpacketKeepsMessageBoundaries) {
   StopCleanly(p);
 }
 
+// RecvRecord waits for one seqpacket record or datagram and returns it, or
+// nullopt on timeout or error. An empty record and EOF both read as "", so
+// callers prove a record by reading more after it.
+std::optional<std::string> RecvRecord(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, kTimeoutMs) != 1) return std::nullopt;
+  char buf[65536];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// ExpectEmptyRecordsEchoed sends records, empty ones among them, on a
+// connected seqpacket socket and expects each back, in order, on the same
+// connection; then the client's close ends it.
+void ExpectEmptyRecordsEchoed(Process& p, sdfd::UniqueFd c) {
+  const std::string records[] = {"a", "", "b", "", "", "c"};
+  for (const std::string& r : records) {
+    ASSERT_EQ(::send(c.get(), r.data(), r.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(r.size()));
+  }
+  // Each reply is read before the next: an empty reply followed by a
+  // non-empty one proves it was a record and not the end of the stream.
+  for (const std::string& r : records) {
+    EXPECT_EQ(RecvRecord(c.get()), r);
+  }
+  EXPECT_EQ(EchoOnce(c.get(), "still open"), "still open");
+  ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+  EXPECT_EQ(RecvRecord(c.get()), "");  // the end this time
+  ExpectOutput(p, "closed by client");
+}
+
+TEST(Activation, SeqpacketEmptyRecordIsEchoedAndKeepsTheConnection) {
+  const std::string path = SocketDir() + "/e.sk";
+  Process p = Activate({"--seqpacket", "-l", path}, {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  EXPECT_EQ(p.output().find("send: "), std::string::npos) << p.output();
+  StopCleanly(p);
+}
+
+TEST(Activation, SeqpacketAcceptYesEchoesEmptyRecords) {
+  const std::string path = SocketDir() + "/ea.sk";
+  Process p = Activate({"--seqpacket", "--accept", "-l", path}, {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  ExpectOutput(p, "exiting: last connection closed");
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+}
+
 // DatagramClient binds its own unix address so that replies can reach it.
 sdfd::UniqueFd BoundUnixDatagram(const std::string& path) {
   sdfd::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -124,13 +181,61 @@ TEST(Activation, UnixDatagramEchoesToSenderAndSkipsUnboundSenders) {
             4);
   sdfd::UniqueFd c = BoundUnixDatagram(dir + "/client.sk");
   const std::string big = Pattern(60000, 3);
-  for (const std::string& m : {std::string("ping"), big}) {
+  // An empty datagram is a datagram: it comes back empty, and the next one
+  // after it proves it was not lost.
+  for (const std::string& m : {std::string("ping"), std::string(), big,
+                               std::string(), std::string("pong")}) {
     ASSERT_EQ(::sendto(c.get(), m.data(), m.size(), 0,
                        reinterpret_cast<sockaddr*>(&server), sizeof(server)),
               static_cast<ssize_t>(m.size()));
-    EXPECT_EQ(RecvExactly(c.get(), m.size()), m);
+    EXPECT_EQ(RecvRecord(c.get()), m);
   }
   ExpectOutput(p, "(datagram)");
+  StopCleanly(p);
+}
+
+// foobard(8): "A reply that cannot be sent at once is dropped, as the
+// network could drop it." A sender that never reads fills its own queue
+// (net.unix.max_dgram_qlen); foobard drops the replies it cannot send
+// rather than wait, and another sender is answered at once.
+TEST(Activation, DatagramReplyToAFullReceiverIsDroppedNotWaitedFor) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/df.sk";
+  Process p = Activate({"--datagram", "-l", path}, {});
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  std::strncpy(server.sun_path, path.c_str(), sizeof(server.sun_path) - 1);
+  sdfd::UniqueFd deaf = BoundUnixDatagram(dir + "/deaf.sk");
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) {
+    const std::string m = absl::StrCat("deaf ", i);
+    ASSERT_EQ(::sendto(deaf.get(), m.data(), m.size(), 0,
+                       reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+              static_cast<ssize_t>(m.size()));
+  }
+  // Datagrams from one socket are handled in order: once the other sender
+  // is answered, foobard has dealt with all 200 without waiting for `deaf`.
+  sdfd::UniqueFd other = BoundUnixDatagram(dir + "/other.sk");
+  ASSERT_EQ(::sendto(other.get(), "other", 5, 0,
+                     reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+            5);
+  EXPECT_EQ(RecvRecord(other.get()), "other");
+  // `deaf` holds what its queue took, in order, and nothing more.
+  int received = 0;
+  char buf[64];
+  ssize_t n;
+  while ((n = ::recv(deaf.get(), buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+    EXPECT_EQ(std::string(buf, static_cast<size_t>(n)),
+              absl::StrCat("deaf ", received));
+    ++received;
+  }
+  EXPECT_GT(received, 0);
+  EXPECT_LT(received, kSent);
+  // The drop is not a failure: foobard goes on answering `deaf` too.
+  ASSERT_EQ(::sendto(deaf.get(), "again", 5, 0,
+                     reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+            5);
+  EXPECT_EQ(RecvRecord(deaf.get()), "again");
   StopCleanly(p);
 }
 
@@ -140,12 +245,11 @@ TEST(Activation, UdpEchoesToSender) {
   Process p = Activate({"--datagram", "-l", addr}, {});
   sdfd::UniqueFd c = ConnectTo("udp:" + addr);
   ASSERT_TRUE(c.valid());
-  for (const std::string& m : {std::string("ping"), Pattern(1400, 9)}) {
-    ASSERT_TRUE(SendAll(c.get(), m));
-    char buf[65536];
-    const std::string got = RecvExactly(c.get(), m.size());
-    EXPECT_EQ(got, m);
-    (void)buf;
+  for (const std::string& m :
+       {std::string("ping"), std::string(), Pattern(1400, 9)}) {
+    ASSERT_EQ(::send(c.get(), m.data(), m.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(RecvRecord(c.get()), m);
   }
   ExpectOutput(p, absl::StrCat("<6>serving udp:", addr));
   StopCleanly(p);
@@ -199,6 +303,98 @@ TEST(Activation, InetdServesTheSocketOnStdin) {
   ExpectOutput(p, "\"connection\"");
   p.Signal(SIGTERM);
   p.Wait(kTimeoutMs);
+}
+
+// StandardInput=socket with Accept=no (--inetd without --accept): fd 0 is
+// the listening socket itself, served as if it came on fd 3.
+TEST(Activation, InetdListeningStreamSocketOnStdinServesEveryClient) {
+  const std::string path = SocketDir() + "/il.sk";
+  Process p = Activate({"--inetd", "-l", path}, {});
+  ExpectStreamEchoes("unix:" + path);
+  ExpectOutput(p, absl::StrCat("<6>serving unix:", path,
+                               " (stream, listening) fd 3 \"stdin\"\n"));
+  StopCleanly(p);
+}
+
+TEST(Activation, InetdListeningSeqpacketSocketOnStdin) {
+  const std::string path = SocketDir() + "/iq.sk";
+  Process p = Activate({"--inetd", "--seqpacket", "-l", path}, {"--verbose"});
+  for (int client = 0; client < 2; ++client) {
+    sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+    ASSERT_TRUE(c.valid());
+    ExpectEmptyRecordsEchoed(p, std::move(c));
+  }
+  ExpectOutput(p, " (seqpacket, listening) fd 3 \"stdin\"\n");
+  StopCleanly(p);
+}
+
+TEST(Activation, InetdConnectedSeqpacketSocketOnStdin) {
+  const std::string path = SocketDir() + "/ic.sk";
+  Process p = Activate({"--inetd", "--accept", "--seqpacket", "-l", path},
+                       {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  ExpectEmptyRecordsEchoed(p, std::move(c));
+  ExpectOutput(p, " (seqpacket) fd 3 \"connection\"\n");
+  ExpectOutput(p, "exiting: last connection closed");
+  p.Signal(SIGTERM);
+  p.Wait(kTimeoutMs);
+}
+
+TEST(Activation, InetdDatagramSocketOnStdin) {
+  const std::string dir = SocketDir();
+  const std::string path = dir + "/id.sk";
+  Process p = Activate({"--inetd", "--datagram", "-l", path}, {});
+  sockaddr_un server{};
+  server.sun_family = AF_UNIX;
+  std::strncpy(server.sun_path, path.c_str(), sizeof(server.sun_path) - 1);
+  sdfd::UniqueFd c = BoundUnixDatagram(dir + "/idc.sk");
+  for (const std::string& m :
+       {std::string("ping"), std::string(), Pattern(9000, 4)}) {
+    ASSERT_EQ(::sendto(c.get(), m.data(), m.size(), 0,
+                       reinterpret_cast<sockaddr*>(&server), sizeof(server)),
+              static_cast<ssize_t>(m.size()));
+    EXPECT_EQ(RecvRecord(c.get()), m);
+  }
+  ExpectOutput(p, absl::StrCat("<6>serving unix:", path,
+                               " (datagram) fd 3 \"stdin\"\n"));
+  StopCleanly(p);
+}
+
+// systemd passes no fd-store fds with StandardInput=socket, so --handoff
+// cannot work there: foobard says so once, and closes connections at stop
+// instead of storing them where nothing would ever take them back.
+TEST(Activation, InetdWithHandoffWarnsOnceAndClosesAtStop) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  const std::string path = dir + "/ih.sk";
+  Process p =
+      Activate({"--inetd", "-l", path, "-E", "NOTIFY_SOCKET=" + notify.path()},
+               {"--handoff"});
+  sdfd::UniqueFd c = ConnectTo("unix:" + path);
+  ASSERT_TRUE(c.valid());
+  EXPECT_EQ(EchoOnce(c.get(), "hi"), "hi");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(notify.WaitFor("READY=1", kTimeoutMs, &seen)) << p.output();
+  p.Signal(SIGTERM);
+  bool eof = false;
+  EXPECT_EQ(RecvUntilEof(c.get(), &eof), "");
+  EXPECT_TRUE(eof);  // closed with a FIN, not stored
+  c.reset();
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+  const std::string warning =
+      "<4>--handoff ignored: the socket came on standard input "
+      "(StandardInput=socket), where systemd passes no LISTEN_FDS and no "
+      "fd-store fds; connections are closed at stop\n";
+  const size_t at = p.output().find(warning);
+  ASSERT_NE(at, std::string::npos) << p.output();
+  EXPECT_EQ(p.output().find(warning, at + 1), std::string::npos);
+  while (std::optional<NotifySocket::Message> m = notify.Next(0)) {
+    seen.push_back(m->text);
+  }
+  for (const std::string& m : seen) {
+    EXPECT_FALSE(HasLine(m, "FDSTORE=1")) << m;
+  }
 }
 
 TEST(Activation, NamedFdsAreAllServedAndLogged) {

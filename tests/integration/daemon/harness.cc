@@ -243,6 +243,18 @@ int Process::Wait(int timeout_ms) {
   return -1;
 }
 
+int Process::WaitWithoutReading(int timeout_ms) {
+  if (!exited_) {
+    if (!PollFor(pidfd_.get(), POLLIN, NowMs() + timeout_ms)) return -1;
+    if (::waitpid(pid_, &status_, 0) != pid_) return -1;
+    exited_ = true;
+    pidfd_.reset();
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
+  return -1;
+}
+
 void Process::Signal(int signo) {
   if (pid_ > 0 && !exited_) ::kill(pid_, signo);
 }

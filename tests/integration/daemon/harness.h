@@ -82,6 +82,9 @@ class Process {
   // Wait waits for exit and returns the exit code, 128+signal when killed
   // by a signal, or -1 on timeout.
   int Wait(int timeout_ms);
+  // WaitWithoutReading is Wait() that leaves the output pipe unread, for
+  // tests of a child whose log reader has stopped reading.
+  int WaitWithoutReading(int timeout_ms);
   void Signal(int signo);
 
  private:
