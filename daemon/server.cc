@@ -766,6 +766,9 @@ int Server::Run() {
   MaybeSendStatus(now, /*force=*/true);  // READY=1 with the first STATUS=
 
   epoll_event events[kMaxEvents];
+  // Read once: the loop's one blocking call then belongs to this function
+  // alone, which is where a core dump of a waiting foobard should point.
+  const int epoll_fd = epoll_.get();
   std::string exit_reason;
   for (;;) {
     now = Now();
@@ -846,7 +849,7 @@ int Server::Run() {
                     (wait + kNanosPerMilli - 1) / kNanosPerMilli, INT32_MAX));
     }
 
-    const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout_ms);
+    const int n = ::epoll_wait(epoll_fd, events, kMaxEvents, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       log_->Error(ErrnoText("epoll_wait", errno));
