@@ -73,8 +73,8 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (!log.sink()->reopen_error().empty()) {
-    log.Warning(absl::StrCat("log lines may block the event loop: ",
-                             log.sink()->reopen_error()));
+    log.Debug(absl::StrCat("log lines go through a writer thread: ",
+                           log.sink()->reopen_error()));
   }
   RaiseFdLimit(log);
 

@@ -24,14 +24,15 @@
 //     write(2) on the fd itself. The kernel never makes such a write wait for
 //     a reader, epoll cannot watch these files anyway, and reopening a file
 //     would lose the shared offset that O_APPEND-less redirections rely on.
-//     A pipe or terminal that cannot be reopened (no /proc) also ends up
-//     here; its writes may block, and reopen_error() says why, so that the
-//     caller can say so once.
+//   * kThread (a pipe or terminal that cannot be reopened: foobard runs as
+//     another user than the pipe's creator, as under runuser or setpriv, or
+//     /proc is missing): a writer thread of the sink's own makes the
+//     blocking writes; Write() only queues under a lock. reopen_error() says
+//     why the pipe could not be reopened. At exit the thread may still be
+//     stuck in write(2); it is detached and ends with the process.
 //   * kNone: the fd is not open; every line is dropped.
-// A writer thread would also keep the loop from waiting, but it adds a
-// second thread that can itself be stuck in write(2) when SIGTERM asks the
-// process to exit, and locking on every line; the reopened descriptor needs
-// neither.
+// The reopened descriptor is preferred to the thread where it works: it
+// needs no second thread and no locking on every line.
 //
 // Lines are written whole, several per write(2) up to PIPE_BUF bytes, so on
 // a pipe they never interleave mid-line with other writers (a single line
@@ -47,6 +48,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -61,7 +63,7 @@ class LogSink {
   static constexpr size_t kDefaultCapacity = 64 * 1024;
 
   // Kind is how the sink writes (see the file comment).
-  enum class Kind { kSocket, kReopened, kDirect, kNone };
+  enum class Kind { kSocket, kReopened, kDirect, kThread, kNone };
 
   // LogSink writes to `fd`, which it does not own and must stay open for
   // the sink's lifetime. `capacity` bounds the queued bytes (> 0).
@@ -74,7 +76,7 @@ class LogSink {
 
   Kind kind() const { return kind_; }
   // reopen_error is why a pipe or terminal could not be reopened (then
-  // kind() is kDirect and writes may block), or empty.
+  // kind() is kThread), or empty.
   const std::string& reopen_error() const { return reopen_error_; }
 
   // Write queues `line` (one whole line, ending in '\n') and writes what the
@@ -92,12 +94,17 @@ class LogSink {
   // fd is the descriptor to watch (the reopened one for kReopened).
   int fd() const { return reopened_.valid() ? reopened_.get() : fd_; }
 
-  // queued_bytes and dropped_lines (since the last report) are for tests.
-  size_t queued_bytes() const { return buffer_.size() - head_; }
-  uint64_t dropped_lines() const { return dropped_; }
+  // queued_bytes and dropped_lines (since the last report) are for tests;
+  // with kThread they are those of the writer thread's queue.
+  size_t queued_bytes() const;
+  uint64_t dropped_lines() const;
+
+  // ThreadQueue is what Write() and the writer thread share (kThread).
+  struct ThreadQueue;
 
  private:
   ssize_t WriteSome(const char* data, size_t size);
+  void StartThread();
 
   int fd_;
   sdfd::UniqueFd reopened_;
@@ -109,6 +116,9 @@ class LogSink {
   size_t head_ = 0;
   bool blocked_ = false;  // the last write would have blocked
   uint64_t dropped_ = 0;
+  // kThread: shared with the detached writer thread, which may outlive the
+  // sink.
+  std::shared_ptr<ThreadQueue> thread_queue_;
 };
 
 }  // namespace foobard

@@ -4,9 +4,11 @@
 #include "daemon/log_sink.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -139,6 +141,76 @@ TEST(LogSink, ManyLinesToAStalledPipeAreAllAccountedFor) {
                                          " log lines: the log sink was not "
                                          "reading\n"));
   EXPECT_EQ(out.substr(0, 10), "<7>line 0\n");
+}
+
+// A pipe foobard may not reopen (it runs as another user than the pipe's
+// creator, as under setpriv or runuser) goes through the writer thread: with
+// the pipe full and nobody reading, every Write() still returns, lines
+// beyond the capacity are counted, and once the reader drains the pipe the
+// queued lines and the count arrive. Runs in a child that gives up root,
+// since root may reopen any pipe.
+TEST(LogSink, PipeItMayNotReopenGoesThroughAWriterThread) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become nobody";
+  Pipe p = MakePipe();
+  ASSERT_NO_FATAL_FAILURE(Fill(p.write.get()));
+  int done[2];
+  ASSERT_EQ(::pipe2(done, O_CLOEXEC), 0);
+  constexpr int kLines = 3000;
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The pipe belongs to root with mode 0600; /proc/self/fd is root's too
+    // once the process is no longer dumpable.
+    if (::setresgid(65534, 65534, 65534) != 0 ||
+        ::setresuid(65534, 65534, 65534) != 0) {
+      ::_exit(10);
+    }
+    LogSink sink(p.write.get(), /*capacity=*/1000);
+    if (sink.kind() != LogSink::Kind::kThread) ::_exit(11);
+    if (sink.reopen_error().empty()) ::_exit(12);
+    for (int i = 0; i < kLines; ++i) {
+      sink.Write(absl::StrCat("<7>line ", i, "\n"));  // never waits
+    }
+    if (sink.dropped_lines() == 0) ::_exit(13);
+    if (::write(done[1], "w", 1) != 1) ::_exit(14);
+    ::pause();  // the writer thread goes on until the parent kills us
+    ::_exit(15);
+  }
+  ::close(done[1]);
+  pollfd wrote{done[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&wrote, 1, 20000), 1) << "Write() waited for the reader";
+  char c;
+  if (::read(done[0], &c, 1) != 1) {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(done[0]);
+    FAIL() << "child exited with " << WEXITSTATUS(status);
+  }
+  ::close(done[0]);
+  // Now read: the filler, the lines the thread had queued, then the count.
+  std::string out;
+  const std::string report = "<4>dropped ";
+  for (int waited = 0; out.find(report) == std::string::npos;) {
+    const std::string more = Drain(p.read.get());
+    out += more;
+    if (!more.empty()) continue;
+    pollfd readable{p.read.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&readable, 1, 20000), 1) << "no drop report: " << out;
+    ASSERT_LT(++waited, 100000);
+  }
+  // The report line ends the burst; read up to its newline.
+  while (out.back() != '\n') out += Drain(p.read.get());
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  out = StripFiller(out);
+  int written = 0;
+  for (char ch : out) written += ch == '\n';
+  const int dropped =
+      std::atoi(out.c_str() + out.rfind(report) + report.size());
+  EXPECT_GT(dropped, 0);
+  // Every line is either delivered or counted, and the report is one line.
+  EXPECT_EQ(written - 1 + dropped, kLines) << out.substr(0, 200);
+  EXPECT_EQ(out.rfind("<7>line 0\n", 0), 0u) << out.substr(0, 200);
 }
 
 TEST(LogSink, SocketIsSentToWithDontwaitLeavingItBlocking) {

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -68,18 +70,23 @@ bool WouldBlock(int err) {
 
 int64_t ToNanos(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
-// PeerShutDown says whether the peer of `fd` has shut down its sending side
-// (closed, or shutdown(SHUT_WR)), as of now. On an AF_UNIX seqpacket socket
+// RecordNotEnd says whether a 0 just read from the seqpacket socket `fd`
+// was an empty record rather than the end. On an AF_UNIX seqpacket socket
 // recv() returns 0 both for an empty record and at the end, and MSG_EOR is
-// never set there, so this is what tells them apart: a 0 while the peer can
-// still send is an empty record. The state is asked for at the moment of the
-// read, not taken from the epoll batch, which may predate a close. What stays
-// ambiguous is an empty record still queued when the peer shuts down: it
-// reads as the end (foobard.8, SOCKETS).
-bool PeerShutDown(int fd) {
+// never set there. The end is reported only once the peer has shut down its
+// sending side (closed, or shutdown(SHUT_WR)) and nothing is queued, so a 0
+// is a record while the peer can still send, or while bytes of later records
+// still wait (SIOCINQ sums the queued records' lengths on seqpacket). Both
+// are asked for at the moment of the read, not taken from the epoll batch,
+// which may predate a close. What stays ambiguous is an empty record queued
+// after the last non-empty one when the peer shuts down: it reads as the end
+// (foobard.8, SOCKETS).
+bool RecordNotEnd(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) < 0) return true;  // cannot tell: end the connection
-  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  if (::poll(&p, 1, 0) < 0) return false;  // cannot tell: end the connection
+  if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return true;
+  int queued = 0;
+  return ::ioctl(fd, SIOCINQ, &queued) == 0 && queued > 0;
 }
 
 }  // namespace
@@ -442,7 +449,7 @@ bool Server::ReadSome(Connection* c) {
     // Discard: foobard is stopping and will echo nothing more.
     const ssize_t r = ::recv(c->fd.get(), g_buffer, kBufferSize, 0);
     if (r > 0 || (r < 0 && WouldBlock(errno))) return true;
-    if (r == 0 && c->seqpacket && !PeerShutDown(c->fd.get())) return true;
+    if (r == 0 && c->seqpacket && RecordNotEnd(c->fd.get())) return true;
     CloseConnection(c, r == 0 ? "closed by client after stop" : "reset");
     return false;
   }
@@ -458,7 +465,7 @@ bool Server::ReadSome(Connection* c) {
     return false;
   }
   if (r == 0) {
-    if (c->seqpacket && !PeerShutDown(c->fd.get())) {
+    if (c->seqpacket && RecordNotEnd(c->fd.get())) {
       // A zero-length record is a message like any other: echo it.
       return SendEmptyRecord(c);
     }

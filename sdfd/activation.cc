@@ -42,10 +42,21 @@ bool IsConnected(int fd) {
          ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0;
 }
 
+// SameFile says whether fds a and b refer to the same open file (socket).
+bool SameFile(int a, int b) {
+  struct stat sa, sb;
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 // TakeInetdSocket moves the socket on fd 0 to a CLOEXEC fd >= 3 and points
 // fds 0 and 1 at /dev/null, so that nothing written to stdout by accident
-// reaches the client, and the client cannot be read as stdin.
+// reaches the client, and the client cannot be read as stdin. fd 2 goes to
+// /dev/null too when it is the same socket: systemd's default for
+// StandardInput=socket makes stdout the socket and stderr a copy of stdout
+// (systemd.exec(5)), and a log line must never land in the client's stream.
 absl::StatusOr<UniqueFd> TakeInetdSocket() {
+  const bool stderr_is_socket = SameFile(STDIN_FILENO, STDERR_FILENO);
   UniqueFd socket(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
   if (!socket.valid()) {
     return internal::ErrnoError(errno, "fcntl(0, F_DUPFD_CLOEXEC, 3)");
@@ -54,7 +65,8 @@ absl::StatusOr<UniqueFd> TakeInetdSocket() {
   if (!null.valid()) {
     return internal::ErrnoError(errno, "open(/dev/null)");
   }
-  for (int target : {STDIN_FILENO, STDOUT_FILENO}) {
+  for (int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (target == STDERR_FILENO && !stderr_is_socket) continue;
     if (::dup2(null.get(), target) < 0) {
       return internal::ErrnoError(
           errno, absl::StrCat("dup2(/dev/null, ", target, ")"));

@@ -42,7 +42,10 @@ struct Activation {
 // ReceiveActivation runs ListenFds(options); when that finds nothing and fd 0
 // is a socket of any kind (connected, listening or datagram), it returns
 // that socket as kInetd, moved to a new CLOEXEC fd >= 3 with fds 0 and 1
-// pointed at /dev/null (so stray writes to stdout never reach a client). A
+// pointed at /dev/null (so stray writes to stdout never reach a client), and
+// fd 2 as well when it is that same socket (systemd's default
+// StandardError=inherit with StandardInput=socket), so that no log line
+// reaches the client either. A
 // connected socket is named "connection" (as systemd names Accept=yes
 // sockets), any other "stdin". Errors are those of ListenFds().
 absl::StatusOr<Activation> ReceiveActivation(

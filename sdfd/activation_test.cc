@@ -104,6 +104,40 @@ TEST(ReceiveActivation, InetdWhenStdinIsAListeningOrDatagramSocket) {
   }
 }
 
+// systemd's default for StandardInput=socket is StandardOutput=inherit and
+// StandardError=inherit: fds 0, 1 and 2 are all the socket. fd 2 then goes
+// to /dev/null too, or log lines would reach the client; any other stderr
+// is left alone.
+TEST(ReceiveActivation, StderrThatIsTheSocketGoesToDevNull) {
+  for (const bool stderr_too : {true, false}) {
+    absl::StatusOr<std::string> out = internal::RunInChild(
+        {{FdKind::kUnixConnected}},
+        {{"LISTEN_PID", std::nullopt},
+         {"LISTEN_FDS", std::nullopt},
+         {"LISTEN_FDNAMES", std::nullopt}},
+        [stderr_too] {
+          if (::dup2(3, 0) < 0 || ::dup2(3, 1) < 0) return std::string("dup2");
+          if (stderr_too && ::dup2(3, 2) < 0) return std::string("dup2");
+          if (::close(3) < 0) return std::string("close");
+          struct stat before;
+          if (::fstat(2, &before) != 0) return std::string("fstat");
+          absl::StatusOr<Activation> a = ReceiveActivation();
+          if (!a.ok()) return a.status().ToString();
+          struct stat after;
+          if (::fstat(2, &after) != 0) return std::string("fstat");
+          return std::string(KindName(a->kind)) +
+                 (IsDevNull(0) && IsDevNull(1) ? " stdio=null"
+                                               : " stdio=kept") +
+                 (IsDevNull(2)                    ? " stderr=null"
+                  : after.st_ino == before.st_ino ? " stderr=kept"
+                                                  : " stderr=changed");
+        });
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*out, stderr_too ? "inetd stdio=null stderr=null"
+                               : "inetd stdio=null stderr=kept");
+  }
+}
+
 TEST(ReceiveActivation, NoneWhenStdinIsNotASocket) {
   EXPECT_EQ(
       Activate(FdKind::kPipeRead, true,

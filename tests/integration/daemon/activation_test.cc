@@ -145,6 +145,32 @@ TEST(Activation, SeqpacketEmptyRecordIsEchoedAndKeepsTheConnection) {
   StopCleanly(p);
 }
 
+// Records sent and the sending side shut down before foobard reads any of
+// them (it is still starting: systemd-socket-activate execs it on this very
+// connection): the empty records are followed by queued bytes, so they are
+// records, not the end, and every one comes back before the close.
+TEST(Activation, SeqpacketEmptyRecordsBeforeHalfCloseAreEchoed) {
+  const std::string path = SocketDir() + "/eh.sk";
+  Process p = Activate({"--seqpacket", "-l", path}, {"--verbose"});
+  sdfd::UniqueFd c = ConnectTo("unix-seqpacket:" + path);
+  ASSERT_TRUE(c.valid());
+  const std::string records[] = {"a", "", "", "b"};
+  for (const std::string& r : records) {
+    ASSERT_EQ(::send(c.get(), r.data(), r.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(r.size()));
+  }
+  ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
+  for (const std::string& r : records) {
+    EXPECT_EQ(RecvRecord(c.get()), r);
+  }
+  // Then the end: foobard closes, and nothing was reset.
+  EXPECT_EQ(RecvRecord(c.get()), "");
+  char byte;
+  EXPECT_EQ(::recv(c.get(), &byte, 1, 0), 0) << std::strerror(errno);
+  ExpectOutput(p, "closed by client");
+  StopCleanly(p);
+}
+
 TEST(Activation, SeqpacketAcceptYesEchoesEmptyRecords) {
   const std::string path = SocketDir() + "/ea.sk";
   Process p = Activate({"--seqpacket", "--accept", "-l", path}, {"--verbose"});
