@@ -14,6 +14,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "daemon/flags.h"
 #include "daemon/handoff.h"
 #include "daemon/logger.h"
@@ -50,6 +52,32 @@ void RaiseFdLimit(const Logger& log) {
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     log.Warning(absl::StrCat("setrlimit(RLIMIT_NOFILE, ", limit.rlim_max,
                              "): ", std::strerror(errno)));
+  }
+}
+
+// kStoreRemoveLimit bounds how long start-up waits for a busy service
+// manager to take one FDSTOREREMOVE=1 message.
+constexpr absl::Duration kStoreRemoveLimit = absl::Seconds(1);
+
+// SendWithin makes `send(options)` non-blocking and retries it every 10 ms
+// while the service manager's notify queue is full, for at most `limit`;
+// then it gives up with DeadlineExceeded rather than wait without bound.
+template <typename Send>
+absl::Status SendWithin(absl::Duration limit, Send send) {
+  sdfd::NotifyOptions options;
+  options.non_blocking = true;
+  const absl::Time deadline = absl::Now() + limit;
+  for (;;) {
+    absl::StatusOr<bool> sent = send(options);
+    if (sent.ok() || !sdfd::NotifyWouldBlock(sent.status())) {
+      return sent.status();
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the service manager's notify queue stayed full for ",
+          absl::FormatDuration(limit), "; the entry stays in the store"));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
   }
 }
 
@@ -166,14 +194,19 @@ int Main(int argc, char** argv) {
     // Taken over (or refused): systemd's copies go, or every later start
     // would get them again (see handoff.h).
     if (handed_off.bundles > 0) {
-      absl::StatusOr<bool> removed = sdfd::RemoveHandoffFromStore();
-      if (!removed.ok()) {
+      absl::Status s = SendWithin(kStoreRemoveLimit, [](const auto& options) {
+        return sdfd::RemoveHandoffFromStore(options);
+      });
+      if (!s.ok()) {
         log.Warning(absl::StrCat("FDSTOREREMOVE ", sdfd::kHandoffFdName, ": ",
-                                 removed.status().message()));
+                                 s.message()));
       }
     }
     for (const std::string& name : handed_off.legacy_names) {
-      absl::Status s = RemoveFromStore(name);
+      absl::Status s =
+          SendWithin(kStoreRemoveLimit, [&name](const auto& options) {
+            return RemoveFromStore(name, options);
+          });
       if (!s.ok()) {
         log.Warning(absl::StrCat("FDSTOREREMOVE ", name, ": ", s.message()));
       }

@@ -188,10 +188,10 @@ HandedOffSet TakeHandedOff(std::vector<sdfd::ListenFd>& fds,
   return set;
 }
 
-absl::Status RemoveFromStore(absl::string_view name) {
-  absl::StatusOr<bool> sent =
-      sdfd::Notify(absl::StrCat("FDSTOREREMOVE=1\nFDNAME=", name));
-  return sent.status();
+absl::StatusOr<bool> RemoveFromStore(absl::string_view name,
+                                     const sdfd::NotifyOptions& options) {
+  return sdfd::PidNotifyWithFds(absl::StrCat("FDSTOREREMOVE=1\nFDNAME=", name),
+                                {}, options);
 }
 
 }  // namespace foobard

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "sdfd/listen_fds.h"
+#include "sdfd/notify.h"
 #include "sdfd/unique_fd.h"
 
 namespace foobard {
@@ -97,8 +98,10 @@ struct HandedOffSet {
 HandedOffSet TakeHandedOff(std::vector<sdfd::ListenFd>& fds, size_t max_unsent);
 
 // RemoveFromStore asks systemd to drop (and close) its stored fds named
-// `name` (FDSTOREREMOVE=1). Unset NOTIFY_SOCKET is not an error.
-absl::Status RemoveFromStore(absl::string_view name);
+// `name` (FDSTOREREMOVE=1). False when NOTIFY_SOCKET is unset; `options` as
+// for sdfd::PidNotifyWithFds() (non_blocking: NotifyWouldBlock()).
+absl::StatusOr<bool> RemoveFromStore(absl::string_view name,
+                                     const sdfd::NotifyOptions& options = {});
 
 }  // namespace foobard
 

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -633,6 +634,15 @@ void Server::FinishStop() {
   }
 }
 
+bool Server::WaitToRetryStore() {
+  const int64_t left = drain_deadline_ - Now();
+  if (left <= 0) return false;
+  // The signalfd turning readable is a second SIGTERM/SIGINT: stop waiting.
+  pollfd p{signal_fd_.get(), POLLIN, 0};
+  const int64_t ms = std::min<int64_t>(10, (left + 999999) / 1000000);
+  return ::poll(&p, 1, static_cast<int>(ms)) == 0;
+}
+
 void Server::HandOff() {
   // Every live connection goes into one fd-store entry with its unsent
   // bytes (sdfd/handoff.h): linear work here and in PID 1, one stored fd.
@@ -650,7 +660,28 @@ void Server::HandOff() {
   }
   const size_t count = writer.size();
   const uint64_t unsent = writer.state_bytes();
-  absl::StatusOr<bool> stored = sdfd::StoreHandoff(writer);
+  absl::StatusOr<bool> stored = false;
+  if (std::getenv("NOTIFY_SOCKET") != nullptr) {
+    absl::StatusOr<sdfd::UniqueFd> bundle = sdfd::PackHandoff(writer);
+    if (bundle.ok()) {
+      // A busy PID 1 (its notify queue full) is retried until the drain
+      // deadline or a second signal, never waited on without bound.
+      sdfd::NotifyOptions options;
+      options.non_blocking = true;
+      stored = sdfd::StoreHandoffBundle(bundle->get(), options);
+      while (!stored.ok() && sdfd::NotifyWouldBlock(stored.status()) &&
+             WaitToRetryStore()) {
+        stored = sdfd::StoreHandoffBundle(bundle->get(), options);
+      }
+      if (!stored.ok() && sdfd::NotifyWouldBlock(stored.status())) {
+        stored = absl::DeadlineExceededError(
+            "the service manager's notify queue stayed full until "
+            "--drain_timeout or a second signal");
+      }
+    } else {
+      stored = bundle.status();
+    }
+  }
   // The bundle holds its own copies: ours close either way.
   while (connections_head_ != nullptr) {
     CloseConnection(connections_head_, stored.ok() ? "handed off" : "");

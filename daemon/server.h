@@ -113,6 +113,10 @@ class Server {
   void UpdateListeners();
   void BeginStop();
   void FinishStop();
+  // WaitToRetryStore waits up to 10 ms before the next try of a store the
+  // service manager's full queue refused; false once the drain deadline has
+  // passed or a second signal arrived.
+  bool WaitToRetryStore();
   void HandOff();
   void MaybeSendStatus(int64_t now, bool force);
   void SendNotifications(int64_t now);

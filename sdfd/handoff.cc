@@ -404,14 +404,20 @@ absl::StatusOr<UniqueFd> PackHandoff(const HandoffWriter& writer) {
   return reader;
 }
 
-absl::StatusOr<bool> StoreHandoff(const HandoffWriter& writer) {
+absl::StatusOr<bool> StoreHandoff(const HandoffWriter& writer,
+                                  const NotifyOptions& options) {
   const char* notify = std::getenv("NOTIFY_SOCKET");
   if (notify == nullptr) return false;
   absl::StatusOr<UniqueFd> bundle = PackHandoff(writer);
   if (!bundle.ok()) return bundle.status();
-  const int fd = bundle->get();
+  return StoreHandoffBundle(bundle->get(), options);
+}
+
+absl::StatusOr<bool> StoreHandoffBundle(int bundle,
+                                        const NotifyOptions& options) {
   return PidNotifyWithFds(
-      absl::StrCat("FDSTORE=1\nFDNAME=", kHandoffFdName, "\nFDPOLL=0"), {fd});
+      absl::StrCat("FDSTORE=1\nFDNAME=", kHandoffFdName, "\nFDPOLL=0"),
+      {bundle}, options);
 }
 
 absl::StatusOr<std::vector<HandoffEntry>> UnpackHandoff(UniqueFd bundle) {
@@ -520,8 +526,9 @@ std::vector<TakenHandoff> TakeHandoffs(std::vector<ListenFd>& fds) {
   return taken;
 }
 
-absl::StatusOr<bool> RemoveHandoffFromStore() {
-  return Notify(absl::StrCat("FDSTOREREMOVE=1\nFDNAME=", kHandoffFdName));
+absl::StatusOr<bool> RemoveHandoffFromStore(const NotifyOptions& options) {
+  return PidNotifyWithFds(
+      absl::StrCat("FDSTOREREMOVE=1\nFDNAME=", kHandoffFdName), {}, options);
 }
 
 }  // namespace sdfd

@@ -66,6 +66,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "sdfd/listen_fds.h"
+#include "sdfd/notify.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -133,8 +134,18 @@ absl::StatusOr<UniqueFd> PackHandoff(const HandoffWriter& writer);
 // StoreHandoff packs the bundle and sends it to the service manager with
 // FDSTORE=1, FDNAME=kHandoffFdName, FDPOLL=0. Returns false (nothing sent)
 // when NOTIFY_SOCKET is unset. Sending does not prove PID 1 kept the entry:
-// call NotifyBarrier() (sdfd/notify.h) to know it was processed.
-absl::StatusOr<bool> StoreHandoff(const HandoffWriter& writer);
+// call NotifyBarrier() (sdfd/notify.h) to know it was processed. With
+// options.non_blocking a full notify queue (PID 1 busy) is
+// NotifyWouldBlock() and nothing was sent; the caller may pack and try
+// again.
+absl::StatusOr<bool> StoreHandoff(const HandoffWriter& writer,
+                                  const NotifyOptions& options = {});
+
+// StoreHandoffBundle sends a bundle PackHandoff() made (the read end it
+// returned, which the caller keeps owning) as StoreHandoff() does. A caller
+// that retries a non_blocking send packs once and sends this again.
+absl::StatusOr<bool> StoreHandoffBundle(int bundle,
+                                        const NotifyOptions& options = {});
 
 // UnpackHandoff receives a whole bundle from `bundle` (taken). All or
 // nothing: on any error every fd received has been closed. Errors:
@@ -155,8 +166,8 @@ std::vector<TakenHandoff> TakeHandoffs(std::vector<ListenFd>& fds);
 
 // RemoveHandoffFromStore sends FDSTOREREMOVE=1 for kHandoffFdName, so PID 1
 // closes its copy once the bundle was taken (or refused). False when
-// NOTIFY_SOCKET is unset.
-absl::StatusOr<bool> RemoveHandoffFromStore();
+// NOTIFY_SOCKET is unset. `options` as for PidNotifyWithFds().
+absl::StatusOr<bool> RemoveHandoffFromStore(const NotifyOptions& options = {});
 
 }  // namespace sdfd
 

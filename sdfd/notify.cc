@@ -21,6 +21,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "sdfd/fd_store.h"
 #include "sdfd/internal/errno_status.h"
 #include "sdfd/internal/notify_address.h"
@@ -324,11 +326,36 @@ absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
   }
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
+  // As sd_notify_barrier, NOTIFY_SOCKET is unset on every path when asked;
+  // the sends below keep it, for a retry.
+  absl::Cleanup unset = [unset_environment] {
+    if (unset_environment) (void)::unsetenv("NOTIFY_SOCKET");
+  };
   NotifyOptions options;
-  options.unset_environment = unset_environment;
+  // The send is bounded by `timeout` too: a manager whose queue is full
+  // (busy, net.unix.max_dgram_qlen) is retried every 10 ms, not waited on.
+  options.non_blocking = true;
+  const absl::Time send_deadline = timeout == absl::InfiniteDuration()
+                                       ? absl::InfiniteFuture()
+                                       : absl::Now() + timeout;
   const int sent_fd = write_end.get();
   absl::StatusOr<bool> sent = PidNotifyWithFds("BARRIER=1", {sent_fd}, options);
+  while (!sent.ok() && NotifyWouldBlock(sent.status())) {
+    const absl::Duration left = send_deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return internal::WithErrno(
+          absl::DeadlineExceededError(absl::StrCat(
+              "BARRIER=1: the service manager's queue stayed full for ",
+              absl::FormatDuration(timeout))),
+          ETIMEDOUT);
+    }
+    absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+    sent = PidNotifyWithFds("BARRIER=1", {sent_fd}, options);
+  }
   if (!sent.ok() || !*sent) return sent;
+  if (timeout != absl::InfiniteDuration()) {
+    timeout = std::max(send_deadline - absl::Now(), absl::ZeroDuration());
+  }
   // Only the manager's copy may keep the pipe open now.
   write_end.reset();
 

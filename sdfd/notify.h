@@ -124,7 +124,9 @@ bool NotifyWouldBlock(const absl::Status& status);
 //   systemd 254 the service's $FDSTORE says whether the store is enabled and
 //   how big it is; under systemd 252 that cannot be known from the service.
 //
-// It blocks for up to `timeout` (absl::InfiniteDuration() waits for ever):
+// It blocks for up to `timeout` (absl::InfiniteDuration() waits for ever),
+// sending included: a full manager queue is retried every 10 ms within it
+// (libsystemd's send would block there without bound):
 // call it where nothing else needs the thread, e.g. after serving stopped.
 // Returns true once the barrier was passed, false (nothing sent, no wait)
 // when NOTIFY_SOCKET is unset, DeadlineExceededError carrying ETIMEDOUT when

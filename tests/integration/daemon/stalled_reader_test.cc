@@ -171,5 +171,33 @@ TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
   EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
 }
 
+// With --handoff, a stop stores the connections with one FDSTORE=1 message;
+// a service manager that never reads (its queue full) must not hold the stop
+// beyond --drain_timeout: foobard gives up, closes the connections and exits.
+TEST(StalledReader, HandoffIntoAFullNotifyQueueEndsAtTheDrainTimeout) {
+  const std::string dir = SocketDir();
+  NotifySocket notify(dir + "/notify");
+  ASSERT_GT(FillQueue(notify.path()), 0);
+  const std::string path = dir + "/h.sk";
+  // The socket exists before foobard runs (systemd-socket-activate), so no
+  // READY=1 is needed to know when to connect.
+  Process p = Activate({"-l", path, "-E", "NOTIFY_SOCKET=" + notify.path()},
+                       {"--handoff", "--drain_timeout=1s"});
+  std::vector<sdfd::UniqueFd> clients;
+  for (int i = 0; i < 30; ++i) {
+    clients.push_back(ConnectTo("unix:" + path));
+    ASSERT_TRUE(clients.back().valid()) << "client " << i;
+    ASSERT_EQ(EchoOnce(clients.back().get(), kMessage), kMessage);
+  }
+  p.Signal(SIGTERM);
+  // Not handed off, so each client sees its connection end.
+  for (sdfd::UniqueFd& c : clients) {
+    bool eof = false;
+    EXPECT_EQ(RecvUntilEof(c.get(), &eof), "");
+    EXPECT_TRUE(eof);
+  }
+  EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
+}
+
 }  // namespace
 }  // namespace foobard::testing
