@@ -57,7 +57,7 @@ scenario_inetd_overflow() {
     "refused connections=${extra} closed=${extra} open=0 errors=0" || return 1
   ((held_rc == 0)) || flunk "the ${max} held clients: ${DRIVER_SUMMARY}" || return 1
   want "foobar's exit status beyond the limit" "${talker_rc}" 1 || return 1
-  [[ "${talker}" =~ ^foobar:\ connection\ to\ unix:/run/foobar-inetd.sk\ was\ (reset|closed)\ by\ the\ server ]] ||
+  [[ "${talker}" =~ ^foobar:\ connection\ to\ /run/foobar-inetd.sk\ was\ (reset|closed)\ by\ the\ server ]] ||
     flunk "foobar beyond the limit said: ${talker}" || return 1
   # NRefused is PID 1's own count; the journal lines are only reported (the
   # journal is no exact counter: a line can be lost to rate limits).
