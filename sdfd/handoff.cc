@@ -137,9 +137,20 @@ void RaiseSendBuffer(int fd, size_t batches) {
   (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &value, sizeof(value));
 }
 
+// MFD_NOEXEC_SEAL from linux/memfd.h (Linux 6.3); Debian 12's headers
+// predate it.
+constexpr unsigned kMfdNoexecSeal = 0x0008U;
+
 absl::StatusOr<UniqueFd> SealedMemfd(const std::string& bytes) {
-  UniqueFd fd(
-      ::memfd_create("sdfd-handoff-manifest", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  // MFD_NOEXEC_SEAL (Linux 6.3) where the kernel knows it: with
+  // vm.memfd_noexec=2 a memfd without it is refused (EACCES), and 6.3 and
+  // later warn about one. Older kernels say EINVAL, and get the plain flags.
+  UniqueFd fd(::memfd_create("sdfd-handoff-manifest",
+                             MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdNoexecSeal));
+  if (!fd.valid() && errno == EINVAL) {
+    fd.reset(::memfd_create("sdfd-handoff-manifest",
+                            MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  }
   if (!fd.valid()) {
     return internal::ErrnoError(errno, "memfd_create(sdfd-handoff-manifest)");
   }

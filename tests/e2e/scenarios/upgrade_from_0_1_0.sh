@@ -101,6 +101,12 @@ scenario_upgrade_from_0_1_0() {
     grep '^serving .* handed-off connections' | tail -n 1)
   [[ "${line}" =~ ,\ 1000\ handed-off\ connections\ with\ ([0-9]+)\ unsent\ bytes$ ]] ||
     flunk "the new foobard's start line: '${line}'" || return 1
+  # The stalled clients left bytes unsent, so 0.1.0's conn-data memfds were
+  # stored and read back: a 0 here would mean that path never ran.
+  ((BASH_REMATCH[1] > 0)) ||
+    flunk "0.1.0 handed over no unsent bytes: '${line}'" || return 1
+  (($(summary_field "${summary}" stalled_bytes) > 0)) ||
+    flunk "the stalled clients sent nothing: ${summary}" || return 1
   note "0.1.0's 1,000 connections adopted with ${BASH_REMATCH[1]} unsent bytes," \
     "$(summary_field "${summary}" messages) round trips, longest" \
     "$(($(summary_field "${summary}" max_rtt_us) / 1000)) ms"
