@@ -28,8 +28,10 @@ upgrade_from_0_1_0_deb() {
     [[ -f "${deb}" ]] && exit 0
     local tree="${cache}/src" base="${cache}/bazel-output-base" bin
     git worktree remove --force "${tree}" >/dev/null 2>&1 || rm -rf "${tree}"
-    git worktree prune
-    git worktree add --detach "${tree}" "${UPGRADE_FROM_COMMIT}" >&2 || exit 1
+    # --force reuses a registration whose directory is gone (a killed run)
+    # without pruning anyone else's stale worktrees.
+    git worktree add --force --detach "${tree}" "${UPGRADE_FROM_COMMIT}" >&2 ||
+      exit 1
     e2e_log "building foobar ${UPGRADE_FROM_VERSION} from ${UPGRADE_FROM_COMMIT} (first run only)"
     if (cd "${tree}" && bazel --output_base="${base}" build \
       --symlink_prefix=/ //packaging:foobar_deb) >"${cache}/build.log" 2>&1; then
