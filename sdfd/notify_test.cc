@@ -322,29 +322,12 @@ TEST(NotifyVsock, CidIsMandatory) {
             absl::StrCat(EINVAL));
 }
 
-// FillQueue sends empty-payload filler datagrams to the unix socket at
-// `path` until the kernel refuses more (net.unix.max_dgram_qlen); it
-// returns how many went.
-int FillQueue(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  int sent = 0;
-  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT,
-                  reinterpret_cast<sockaddr*>(&address),
-                  sizeof(address)) == 6) {
-    ++sent;
-  }
-  return errno == EAGAIN ? sent : -1;
-}
-
 TEST(PidNotifyWithFds, NonBlockingReportsAFullQueueAtOnce) {
   Receiver receiver(/*abstract=*/false);
   ASSERT_TRUE(receiver.ok());
   const std::string path = receiver.address();
   std::string out = Send(path, [&path] {
-    const int filler = FillQueue(path);
+    const int filler = internal::FillNotifyQueue(path);
     NotifyOptions options;
     options.non_blocking = true;
     absl::StatusOr<bool> sent = PidNotifyWithFds("WATCHDOG=1", {}, options);

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 
@@ -146,6 +147,20 @@ std::string Inode(int fd) {
   struct stat st;
   if (::fstat(fd, &st) < 0) return "closed";
   return absl::StrCat(st.st_dev, ":", st.st_ino);
+}
+
+int FillNotifyQueue(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  int sent = 0;
+  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT,
+                  reinterpret_cast<sockaddr*>(&address),
+                  sizeof(address)) == 6) {
+    ++sent;
+  }
+  return errno == EAGAIN ? sent : -1;
 }
 
 }  // namespace sdfd::internal

@@ -91,6 +91,12 @@ class VsockStreamReceiver {
 // Inode identifies the file behind an fd ("dev:ino", or "closed").
 std::string Inode(int fd);
 
+// FillNotifyQueue sends "filler" datagrams to the unix datagram socket at
+// `path` until the kernel refuses more (net.unix.max_dgram_qlen), as a busy
+// PID 1 leaves its notify socket. Returns how many went, or -1 when a send
+// failed with anything but EAGAIN.
+int FillNotifyQueue(const std::string& path);
+
 }  // namespace sdfd::internal
 
 #endif  // SDFD_INTERNAL_NOTIFY_RECEIVER_H_

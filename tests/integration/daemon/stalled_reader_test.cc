@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sdfd/internal/notify_receiver.h"
 #include "tests/integration/daemon/harness.h"
 
 namespace foobard::testing {
@@ -113,27 +114,10 @@ TEST(StalledReader, SigtermStopsWithinDrainTimeoutWhileTheLogPipeIsFull) {
   EXPECT_EQ(p.WaitWithoutReading(kTimeoutMs), 0);
 }
 
-// FillQueue sends filler datagrams to the unix socket at `path` until the
-// kernel refuses more (net.unix.max_dgram_qlen), as a busy PID 1 leaves its
-// notify socket. It returns how many went, or -1 on an unexpected error.
-int FillQueue(const std::string& path) {
-  sdfd::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  int sent = 0;
-  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT,
-                  reinterpret_cast<sockaddr*>(&address),
-                  sizeof(address)) == 6) {
-    ++sent;
-  }
-  return errno == EAGAIN ? sent : -1;
-}
-
 TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
   const std::string dir = SocketDir();
   NotifySocket notify(dir + "/notify");
-  const int filler = FillQueue(notify.path());
+  const int filler = sdfd::internal::FillNotifyQueue(notify.path());
   ASSERT_GT(filler, 0);
   const std::string path = dir + "/n.sk";
   // WATCHDOG_USEC=20ms: a ping due every 10 ms, and READY=1 due at once,
@@ -177,7 +161,7 @@ TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
 TEST(StalledReader, HandoffIntoAFullNotifyQueueEndsAtTheDrainTimeout) {
   const std::string dir = SocketDir();
   NotifySocket notify(dir + "/notify");
-  ASSERT_GT(FillQueue(notify.path()), 0);
+  ASSERT_GT(sdfd::internal::FillNotifyQueue(notify.path()), 0);
   const std::string path = dir + "/h.sk";
   // The socket exists before foobard runs (systemd-socket-activate), so no
   // READY=1 is needed to know when to connect.
