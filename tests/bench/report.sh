@@ -9,6 +9,8 @@
 # PNG gets the gnuplot chart of throughput and p99 against connections.
 # COMMAND is quoted in the report as the command that produced it.
 set -euo pipefail
+# shellcheck source=tests/bench/markdown.sh disable=SC1091  # lint runs without -x.
+source "$(dirname "${BASH_SOURCE[0]}")/markdown.sh"
 
 if (($# < 3 || $# > 4)); then
   sed -n '2p' "$0" | sed 's/^# //' >&2
@@ -266,14 +268,7 @@ awk -v plotdir="${work}" -F'\t' '
   echo "<!-- bench:end -->"
 } >"${work}/generated.md"
 
-if [[ -f "${markdown}" ]] && grep -q '^<!-- bench:begin -->$' "${markdown}"; then
-  awk -v gen="${work}/generated.md" '
-    /^<!-- bench:begin -->$/ { while ((getline line < gen) > 0) print line; skip = 1; next }
-    /^<!-- bench:end -->$/ { skip = 0; next }
-    !skip { print }
-  ' "${markdown}" >"${work}/new.md"
-  cp "${work}/new.md" "${markdown}"
-else
+if ! splice_section "${markdown}" bench "${work}/generated.md"; then
   {
     echo "# Benchmarks"
     echo ""

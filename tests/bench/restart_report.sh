@@ -8,6 +8,8 @@
 # trip with and without a restart against the number of connections.
 # COMMAND is quoted as the command that produced it.
 set -euo pipefail
+# shellcheck source=tests/bench/markdown.sh disable=SC1091  # lint runs without -x.
+source "$(dirname "${BASH_SOURCE[0]}")/markdown.sh"
 
 if (($# < 3 || $# > 4)); then
   sed -n '2p' "$0" | sed 's/^# //' >&2
@@ -70,14 +72,7 @@ trap 'rm -rf "${work}"' EXIT
   echo "<!-- restart:end -->"
 } >"${work}/section.md"
 
-if [[ -f "${markdown}" ]] && grep -q '^<!-- restart:begin -->$' "${markdown}"; then
-  awk -v gen="${work}/section.md" '
-    /^<!-- restart:begin -->$/ { while ((getline line < gen) > 0) print line; skip = 1; next }
-    /^<!-- restart:end -->$/ { skip = 0; next }
-    !skip { print }
-  ' "${markdown}" >"${work}/new.md"
-  cp "${work}/new.md" "${markdown}"
-else
+if ! splice_section "${markdown}" restart "${work}/section.md"; then
   { echo ""; cat "${work}/section.md"; } >>"${markdown}"
 fi
 
