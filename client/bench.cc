@@ -17,6 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "client/io.h"
 #include "client/target.h"
+#include "common/clock.h"
+#include "common/fd_util.h"
 #include "sdfd/unique_fd.h"
 
 namespace foobar::client {
@@ -30,12 +32,7 @@ constexpr int kMaxEvents = 1024;
 // whatever the C library opens (getgrgid_r may open /etc/group).
 constexpr uint64_t kSpareFds = 16;
 
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
+uint64_t NowNs() { return static_cast<uint64_t>(MonotonicNanos()); }
 
 // Connection is one closed-loop client; it has at most one message in
 // flight.
@@ -94,10 +91,7 @@ absl::Status Bench::Connect() {
           absl::StrCat(fd.status().message(), " (after ", i, " of ",
                        connections_.size(), " connections)"));
     }
-    const int flags = fcntl(fd->get(), F_GETFL);
-    if (flags < 0 || fcntl(fd->get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-      return absl::ErrnoToStatus(errno, "fcntl(O_NONBLOCK)");
-    }
+    if (absl::Status s = SetNonBlocking(fd->get()); !s.ok()) return s;
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.u32 = static_cast<uint32_t>(i);
@@ -299,22 +293,14 @@ absl::StatusOr<BenchResult> Bench::Run() {
 }  // namespace
 
 absl::Status RaiseFileLimit(uint64_t needed) {
-  rlimit limit;
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return absl::ErrnoToStatus(errno, "getrlimit(RLIMIT_NOFILE)");
-  }
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      return absl::ErrnoToStatus(errno, "setrlimit(RLIMIT_NOFILE)");
-    }
-  }
-  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+  absl::StatusOr<FdLimit> limit = RaiseFdLimit();
+  if (!limit.ok()) return limit.status();
+  if (limit->soft != RLIM_INFINITY && limit->soft < needed) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "%d connections need %d open files, but the hard limit "
         "(RLIMIT_NOFILE) is %d; raise it (ulimit -Hn, or LimitNOFILE= in a "
         "unit) or use fewer --connections",
-        needed - kSpareFds, needed, limit.rlim_cur));
+        needed - kSpareFds, needed, limit->soft));
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,6 @@
 // daemon/app.cc: see app.h.
 #include "daemon/app.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/fd_util.h"
 #include "daemon/flags.h"
 #include "daemon/handoff.h"
 #include "daemon/logger.h"
@@ -41,18 +41,8 @@ constexpr int kBacklog = 4096;
 // client is an fd, and the default soft limit (1024) would cap foobard far
 // below 10,000 clients. Failure is not fatal; EMFILE handling copes.
 void RaiseFdLimit(const Logger& log) {
-  rlimit limit;
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    log.Warning(
-        absl::StrCat("getrlimit(RLIMIT_NOFILE): ", std::strerror(errno)));
-    return;
-  }
-  if (limit.rlim_cur >= limit.rlim_max) return;
-  limit.rlim_cur = limit.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    log.Warning(absl::StrCat("setrlimit(RLIMIT_NOFILE, ", limit.rlim_max,
-                             "): ", std::strerror(errno)));
-  }
+  absl::StatusOr<foobar::FdLimit> limit = foobar::RaiseFdLimit();
+  if (!limit.ok()) log.Warning(limit.status().message());
 }
 
 // kStoreRemoveLimit bounds how long start-up waits for a busy service

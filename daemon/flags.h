@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "daemon/server.h"
+#include "daemon/server_options.h"
 
 namespace foobard {
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/handoff.h"
 #include "sdfd/notify.h"
 
@@ -20,10 +21,6 @@ namespace {
 
 constexpr absl::string_view kConnPrefix = "conn";
 constexpr absl::string_view kDataPrefix = "conn-data";
-
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  return absl::ErrnoToStatus(err, absl::StrCat(what, ": ", std::strerror(err)));
-}
 
 }  // namespace
 
@@ -56,14 +53,15 @@ std::string DataName(absl::string_view key) {
 
 absl::StatusOr<sdfd::UniqueFd> WriteMemfd(absl::string_view data) {
   sdfd::UniqueFd fd(::memfd_create("foobard-unsent", MFD_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(errno, "memfd_create(foobard-unsent)");
+  if (!fd.valid())
+    return sdfd::ErrnoError(errno, "memfd_create(foobard-unsent)");
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return ErrnoStatus(errno,
-                         absl::StrCat("write(memfd, ", data.size(), " bytes)"));
+      return sdfd::ErrnoError(
+          errno, absl::StrCat("write(memfd, ", data.size(), " bytes)"));
     }
     done += static_cast<size_t>(n);
   }
@@ -73,7 +71,7 @@ absl::StatusOr<sdfd::UniqueFd> WriteMemfd(absl::string_view data) {
 absl::StatusOr<std::string> ReadMemfd(int fd, size_t max_size) {
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    return ErrnoStatus(errno, absl::StrCat("fstat(", fd, ")"));
+    return sdfd::ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
@@ -91,7 +89,7 @@ absl::StatusOr<std::string> ReadMemfd(int fd, size_t max_size) {
     ssize_t n =
         ::pread(fd, &data[done], data.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, absl::StrCat("pread(", fd, ")"));
+    if (n < 0) return sdfd::ErrnoError(errno, absl::StrCat("pread(", fd, ")"));
     if (n == 0) {
       return absl::DataLossError(absl::StrCat("memfd ", fd, " shrank to ", done,
                                               " bytes while reading"));

@@ -23,8 +23,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/fd_util.h"
 #include "daemon/log_sink.h"
 #include "daemon/pending_buffer.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/fd_store.h"
 #include "sdfd/handoff.h"
 #include "sdfd/notify.h"
@@ -47,8 +50,8 @@ constexpr int kMaxEvents = 256;
 constexpr int kAcceptBatch = 256;
 constexpr int kDatagramBatch = 64;
 
-constexpr int64_t kNanosPerMilli = 1000 * 1000;
-constexpr int64_t kNanosPerSecond = 1000 * kNanosPerMilli;
+using foobar::kNanosPerMilli;
+using foobar::kNanosPerSecond;
 // STATUS= is sent at most this often: systemd parses every message.
 constexpr int64_t kStatusPeriod = kNanosPerSecond;
 // kNotifyRetry is how long a notification the manager's full queue refused
@@ -62,7 +65,7 @@ std::string ErrnoText(absl::string_view call, int err) {
 }
 
 absl::Status ErrnoStatus(absl::string_view call, int err) {
-  return absl::ErrnoToStatus(err, ErrnoText(call, err));
+  return sdfd::ErrnoError(err, call);
 }
 
 bool WouldBlock(int err) {
@@ -191,11 +194,7 @@ absl::Status Server::Init() {
   return absl::OkStatus();
 }
 
-int64_t Server::Now() const {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * kNanosPerSecond + ts.tv_nsec;
-}
+int64_t Server::Now() const { return foobar::MonotonicNanos(); }
 
 absl::StatusOr<std::string> Server::AddSocket(sdfd::UniqueFd fd,
                                               absl::string_view name) {
@@ -212,10 +211,7 @@ absl::StatusOr<std::string> Server::AddSocket(sdfd::UniqueFd fd,
   }
   std::string description =
       absl::StrCat(sdfd::Describe(*info), " fd ", raw, " \"", name, "\"");
-  const int flags = ::fcntl(raw, F_GETFL);
-  if (flags < 0 || ::fcntl(raw, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return ErrnoStatus(absl::StrCat("fcntl(", raw, ", O_NONBLOCK)"), errno);
-  }
+  if (absl::Status s = foobar::SetNonBlocking(raw); !s.ok()) return s;
   switch (info->type) {
     case SOCK_STREAM:
     case SOCK_SEQPACKET:
@@ -259,10 +255,7 @@ absl::Status Server::AdoptConnection(sdfd::UniqueFd fd,
   if (::getsockopt(raw, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
     return ErrnoStatus(absl::StrCat("getsockopt(", raw, ", SO_TYPE)"), errno);
   }
-  const int flags = ::fcntl(raw, F_GETFL);
-  if (flags < 0 || ::fcntl(raw, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return ErrnoStatus(absl::StrCat("fcntl(", raw, ", O_NONBLOCK)"), errno);
-  }
+  if (absl::Status s = foobar::SetNonBlocking(raw); !s.ok()) return s;
   Connection* c = NewConnection(fd.release(), type == SOCK_SEQPACKET);
   if (c == nullptr) {
     return absl::ResourceExhaustedError(

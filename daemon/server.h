@@ -40,27 +40,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "daemon/logger.h"
+#include "daemon/server_options.h"
 #include "sdfd/unique_fd.h"
 
 namespace foobard {
-
-// ServerOptions are the validated flags (see foobard.8).
-struct ServerOptions {
-  // buffer_limit bounds one connection's unsent bytes (--buffer_limit).
-  size_t buffer_limit = 256 * 1024;
-  // max_connections stops accepting at this many live connections.
-  size_t max_connections = 16384;
-  // idle_exit: exit 0 after this long with no connection (0 = never).
-  absl::Duration idle_exit = absl::ZeroDuration();
-  // drain_timeout bounds how long SIGTERM waits for pending writes.
-  absl::Duration drain_timeout = absl::Seconds(5);
-  // handoff stores live connections in systemd's fd store on SIGTERM.
-  bool handoff = false;
-  // watchdog_interval is WATCHDOG_USEC (0 = no watchdog); pings go at half.
-  absl::Duration watchdog_interval = absl::ZeroDuration();
-  // accept_backoff is how long listeners rest after EMFILE/ENFILE.
-  absl::Duration accept_backoff = absl::Milliseconds(100);
-};
 
 class Server {
  public:

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -59,17 +59,16 @@ absl::StatusOr<UniqueFd> TakeInetdSocket() {
   const bool stderr_is_socket = SameFile(STDIN_FILENO, STDERR_FILENO);
   UniqueFd socket(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
   if (!socket.valid()) {
-    return internal::ErrnoError(errno, "fcntl(0, F_DUPFD_CLOEXEC, 3)");
+    return ErrnoError(errno, "fcntl(0, F_DUPFD_CLOEXEC, 3)");
   }
   UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null.valid()) {
-    return internal::ErrnoError(errno, "open(/dev/null)");
+    return ErrnoError(errno, "open(/dev/null)");
   }
   for (int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
     if (target == STDERR_FILENO && !stderr_is_socket) continue;
     if (::dup2(null.get(), target) < 0) {
-      return internal::ErrnoError(
-          errno, absl::StrCat("dup2(/dev/null, ", target, ")"));
+      return ErrnoError(errno, absl::StrCat("dup2(/dev/null, ", target, ")"));
     }
   }
   return socket;

@@ -10,13 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/test_child.h"
 #include "sdfd/socket_info.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
 
-using internal::FdKind;
+using test::FdKind;
 
 const char* KindName(ActivationKind kind) {
   switch (kind) {
@@ -39,30 +39,27 @@ bool IsDevNull(int fd) {
 // Activate runs ReceiveActivation() in a child holding `kind` at fd 3; with
 // `on_stdin` that fd is moved to fd 0 first (StandardInput=socket).
 std::string Activate(FdKind kind, bool on_stdin,
-                     std::vector<internal::EnvSetting> env) {
+                     std::vector<test::EnvSetting> env) {
   env.push_back({"LISTEN_FDNAMES", std::nullopt});
-  absl::StatusOr<std::string> out =
-      internal::RunInChild({{kind}}, env, [on_stdin] {
-        if (on_stdin && (::dup2(3, 0) < 0 || ::close(3) < 0))
-          return std::string("dup2");
-        absl::StatusOr<Activation> a = ReceiveActivation();
-        if (!a.ok()) return a.status().ToString();
-        std::string result = KindName(a->kind);
-        for (const ListenFd& fd : a->fds) {
-          absl::StatusOr<SocketInfo> info = InspectSocket(fd.fd.get());
-          absl::StrAppend(
-              &result, " ", fd.name, "@", fd.fd.get() >= 3 ? ">=3" : "<3",
-              (::fcntl(fd.fd.get(), F_GETFD) & FD_CLOEXEC) ? " cloexec" : "",
-              info.ok() && info->is_socket && !info->listening ? " connected"
-                                                               : "");
-        }
-        if (a->kind == ActivationKind::kInetd) {
-          absl::StrAppend(&result, IsDevNull(0) && IsDevNull(1)
-                                       ? " stdio=null"
-                                       : " stdio=kept");
-        }
-        return result;
-      });
+  absl::StatusOr<std::string> out = test::RunInChild({{kind}}, env, [on_stdin] {
+    if (on_stdin && (::dup2(3, 0) < 0 || ::close(3) < 0))
+      return std::string("dup2");
+    absl::StatusOr<Activation> a = ReceiveActivation();
+    if (!a.ok()) return a.status().ToString();
+    std::string result = KindName(a->kind);
+    for (const ListenFd& fd : a->fds) {
+      absl::StatusOr<SocketInfo> info = InspectSocket(fd.fd.get());
+      absl::StrAppend(
+          &result, " ", fd.name, "@", fd.fd.get() >= 3 ? ">=3" : "<3",
+          (::fcntl(fd.fd.get(), F_GETFD) & FD_CLOEXEC) ? " cloexec" : "",
+          info.ok() && info->is_socket && !info->listening ? " connected" : "");
+    }
+    if (a->kind == ActivationKind::kInetd) {
+      absl::StrAppend(&result, IsDevNull(0) && IsDevNull(1) ? " stdio=null"
+                                                            : " stdio=kept");
+    }
+    return result;
+  });
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? *out : "";
 }
@@ -110,7 +107,7 @@ TEST(ReceiveActivation, InetdWhenStdinIsAListeningOrDatagramSocket) {
 // is left alone.
 TEST(ReceiveActivation, StderrThatIsTheSocketGoesToDevNull) {
   for (const bool stderr_too : {true, false}) {
-    absl::StatusOr<std::string> out = internal::RunInChild(
+    absl::StatusOr<std::string> out = test::RunInChild(
         {{FdKind::kUnixConnected}},
         {{"LISTEN_PID", std::nullopt},
          {"LISTEN_FDS", std::nullopt},

@@ -1,7 +1,7 @@
 // Differential tests: libsdfd against libsystemd (the oracle), on the same
 // inputs, in forked children holding real fds. Every outcome is compared as
 // a whole: return value (count or negative errno, see
-// sdfd/internal/errno_status.h), names, FD_CLOEXEC of every slot and the
+// sdfd/errno_status.h), names, FD_CLOEXEC of every slot and the
 // environment afterwards; for notify, the datagram received (payload, fds,
 // credentials) and the environment.
 //
@@ -43,24 +43,24 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/file_type.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/notify_receiver.h"
-#include "sdfd/internal/outcome.h"
-#include "sdfd/internal/test_child.h"
 #include "sdfd/notify.h"
 #include "sdfd/socket_info.h"
+#include "sdfd/testing/notify_receiver.h"
+#include "sdfd/testing/outcome.h"
+#include "sdfd/testing/test_child.h"
 #include "sdfd/unique_fd.h"
 #include "sdfd/watchdog.h"
 
 namespace sdfd {
 namespace {
 
-using internal::Datagram;
-using internal::EnvSetting;
-using internal::FdKind;
-using internal::FdSetup;
-using internal::Receiver;
+using test::Datagram;
+using test::EnvSetting;
+using test::FdKind;
+using test::FdSetup;
+using test::Receiver;
 
 // ---------------------------------------------------------------------------
 // The oracle: which libsystemd this process loaded, and where that release
@@ -184,7 +184,7 @@ std::string LibsystemdListenOutcome(bool unset_environment, int slots) {
     }
     std::free(names);
   }
-  return internal::FormatListenOutcome(r, list, slots);
+  return test::FormatListenOutcome(r, list, slots);
 }
 
 struct ListenCase {
@@ -374,10 +374,10 @@ TEST_P(ListenFdsDifferential, SameOutcomeAsLibsystemd) {
   const ListenCase& c = GetParam();
   const int slots = static_cast<int>(c.fds.size());
   const bool unset = c.unset_environment;
-  absl::StatusOr<std::string> ours = internal::RunInChild(
+  absl::StatusOr<std::string> ours = test::RunInChild(
       c.fds, c.env,
-      [unset, slots] { return internal::SdfdListenOutcome(unset, slots); });
-  absl::StatusOr<std::string> theirs = internal::RunInChild(
+      [unset, slots] { return test::SdfdListenOutcome(unset, slots); });
+  absl::StatusOr<std::string> theirs = test::RunInChild(
       c.fds, c.env,
       [unset, slots] { return LibsystemdListenOutcome(unset, slots); });
   ASSERT_TRUE(ours.ok()) << ours.status();
@@ -402,12 +402,11 @@ TEST(ListenFdsDifferentialTable, HasAtLeastFortyCases) {
 // sd_is_socket*: every predicate on every kind of fd, same answers.
 
 // TestTmpDirForQueries is a directory path to ask the file predicates about.
-std::string TestTmpDirForQueries() { return internal::TestTmpDir(); }
+std::string TestTmpDirForQueries() { return test::TestTmpDir(); }
 
 // Answer renders a libsystemd-style result: 1/0 or a negative errno.
 std::string Answer(const absl::StatusOr<bool>& r) {
-  return r.ok() ? (*r ? "1" : "0")
-                : absl::StrCat(internal::NegativeErrnoOf(r.status()));
+  return r.ok() ? (*r ? "1" : "0") : absl::StrCat(NegativeErrnoOf(r.status()));
 }
 
 // CompareSocketPredicates runs in the child on fd 3 and returns the
@@ -469,7 +468,7 @@ class SocketPredicateDifferential : public ::testing::TestWithParam<FdKind> {};
 
 TEST_P(SocketPredicateDifferential, SameAnswersAsLibsystemd) {
   absl::StatusOr<std::string> mismatches =
-      internal::RunInChild({{GetParam()}}, {}, CompareSocketPredicates);
+      test::RunInChild({{GetParam()}}, {}, CompareSocketPredicates);
   ASSERT_TRUE(mismatches.ok()) << mismatches.status();
   EXPECT_EQ(*mismatches, "");
 }
@@ -629,14 +628,14 @@ class FileTypePredicateDifferential : public ::testing::TestWithParam<FdKind> {
 
 TEST_P(FileTypePredicateDifferential, SameAnswersAsLibsystemd) {
   absl::StatusOr<std::string> report =
-      internal::RunInChild({{GetParam()}}, {}, CompareFileTypePredicates);
+      test::RunInChild({{GetParam()}}, {}, CompareFileTypePredicates);
   ASSERT_TRUE(report.ok()) << report.status();
   const size_t split = report->rfind("--");
   ASSERT_NE(split, std::string::npos);
   RecordProperty("answers", report->substr(split + 2));
   EXPECT_EQ(report->substr(0, split), "");
   absl::StatusOr<std::string> sockaddr_mismatches =
-      internal::RunInChild({{GetParam()}}, {}, CompareSockaddrPredicate);
+      test::RunInChild({{GetParam()}}, {}, CompareSockaddrPredicate);
   ASSERT_TRUE(sockaddr_mismatches.ok()) << sockaddr_mismatches.status();
   EXPECT_EQ(*sockaddr_mismatches, "");
 }
@@ -657,7 +656,7 @@ std::string SdfdWatchdogOutcome(bool unset) {
   absl::StatusOr<absl::Duration> interval = WatchdogInterval(unset);
   std::string r;
   if (!interval.ok()) {
-    r = absl::StrCat(internal::NegativeErrnoOf(interval.status()));
+    r = absl::StrCat(NegativeErrnoOf(interval.status()));
   } else if (*interval == absl::ZeroDuration()) {
     r = "0";
   } else {
@@ -707,9 +706,9 @@ TEST(WatchdogDifferential, SameOutcomeAsLibsystemd) {
     for (const auto& [usec, pid] : cases) {
       std::vector<EnvSetting> env = {{"WATCHDOG_USEC", usec},
                                      {"WATCHDOG_PID", pid}};
-      absl::StatusOr<std::string> ours = internal::RunInChild(
+      absl::StatusOr<std::string> ours = test::RunInChild(
           {}, env, [unset] { return SdfdWatchdogOutcome(unset); });
-      absl::StatusOr<std::string> theirs = internal::RunInChild(
+      absl::StatusOr<std::string> theirs = test::RunInChild(
           {}, env, [unset] { return LibsystemdWatchdogOutcome(unset); });
       ASSERT_TRUE(ours.ok() && theirs.ok());
       EXPECT_EQ(*ours, *theirs)
@@ -722,7 +721,7 @@ TEST(WatchdogDifferential, SameOutcomeAsLibsystemd) {
 // ---------------------------------------------------------------------------
 // Notify: capture what each library sends.
 
-using internal::Inode;
+using test::Inode;
 
 constexpr char kReceiver[] = "<receiver>";
 
@@ -764,7 +763,7 @@ std::string SendFromChild(bool libsystemd, const NotifyCase& c, pid_t parent) {
     options.pid = pid;
     options.unset_environment = c.unset_environment;
     absl::StatusOr<bool> sent = PidNotifyWithFds(c.state, fds, options);
-    r = sent.ok() ? (*sent ? 1 : 0) : internal::NegativeErrnoOf(sent.status());
+    r = sent.ok() ? (*sent ? 1 : 0) : NegativeErrnoOf(sent.status());
   }
   const char* env = std::getenv("NOTIFY_SOCKET");
   std::vector<std::string> sent;
@@ -836,9 +835,9 @@ TEST_P(NotifyDifferential, SameDatagramAsLibsystemd) {
   const pid_t parent = ::getpid();
   std::vector<std::string> observed;
   for (bool libsystemd : {false, true}) {
-    absl::StatusOr<std::string> report = internal::RunInChild(
-        fds, {{"NOTIFY_SOCKET", notify_socket}},
-        [&] { return SendFromChild(libsystemd, c, parent); });
+    absl::StatusOr<std::string> report =
+        test::RunInChild(fds, {{"NOTIFY_SOCKET", notify_socket}},
+                         [&] { return SendFromChild(libsystemd, c, parent); });
     ASSERT_TRUE(report.ok()) << report.status();
     observed.push_back(Observe(receiver, *report));
   }
@@ -970,21 +969,20 @@ INSTANTIATE_TEST_SUITE_P(Cases, NotifyDifferential,
 
 TEST(VsockNotifyDifferential, SameMessageAsLibsystemd) {
   std::string why;
-  if (!internal::VsockLoopbackAvailable(&why)) GTEST_SKIP() << why;
+  if (!test::VsockLoopbackAvailable(&why)) GTEST_SKIP() << why;
   std::vector<std::string> observed;
   for (bool libsystemd : {false, true}) {
-    internal::VsockStreamReceiver receiver;
+    test::VsockStreamReceiver receiver;
     ASSERT_TRUE(receiver.ok());
     const std::string address =
         absl::StrCat("vsock-stream:", VMADDR_CID_LOCAL, ":", receiver.port());
     absl::StatusOr<std::string> report =
-        internal::RunInChild({}, {{"NOTIFY_SOCKET", address}}, [libsystemd] {
+        test::RunInChild({}, {{"NOTIFY_SOCKET", address}}, [libsystemd] {
           const char* state = "READY=1\nSTATUS=vsock";
           if (libsystemd) return absl::StrCat("r=", sd_notify(0, state));
           absl::StatusOr<bool> sent = Notify(state);
-          return absl::StrCat(
-              "r=", sent.ok() ? (*sent ? 1 : 0)
-                              : internal::NegativeErrnoOf(sent.status()));
+          return absl::StrCat("r=", sent.ok() ? (*sent ? 1 : 0)
+                                              : NegativeErrnoOf(sent.status()));
         });
     ASSERT_TRUE(report.ok()) << report.status();
     observed.push_back(absl::StrCat(
@@ -1176,8 +1174,7 @@ std::string BarrierInChild(bool libsystemd, const BarrierCase& c) {
   } else {
     absl::StatusOr<bool> passed =
         NotifyBarrier(absl::Microseconds(kTimeoutUsec), c.unset_environment);
-    r = passed.ok() ? (*passed ? 1 : 0)
-                    : internal::NegativeErrnoOf(passed.status());
+    r = passed.ok() ? (*passed ? 1 : 0) : NegativeErrnoOf(passed.status());
   }
   return absl::StrCat("r=", r,
                       " env=", std::getenv("NOTIFY_SOCKET") ? "set" : "-");
@@ -1204,9 +1201,8 @@ TEST_P(BarrierDifferential, SameOutcomeAsLibsystemd) {
   for (bool libsystemd : {false, true}) {
     absl::StatusOr<std::string> report = absl::UnknownError("not run");
     std::thread child([&] {
-      report =
-          internal::RunInChild({}, {{"NOTIFY_SOCKET", notify_socket}},
-                               [&] { return BarrierInChild(libsystemd, c); });
+      report = test::RunInChild({}, {{"NOTIFY_SOCKET", notify_socket}},
+                                [&] { return BarrierInChild(libsystemd, c); });
     });
     std::optional<Datagram> d;
     std::string seen = "datagram=none";

@@ -5,8 +5,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/internal/env_parse.h"
-#include "sdfd/internal/errno_status.h"
 
 namespace sdfd {
 
@@ -27,12 +27,12 @@ absl::StatusOr<std::optional<unsigned>> FdStoreMax() {
       absl::StrCat("FDSTORE=\"", absl::CHexEscape(value), "\"");
   unsigned max = 0;
   if (int r = internal::SafeAtou(value, &max); r < 0) {
-    return internal::InvalidArgumentWithErrno(
+    return InvalidArgumentWithErrno(
         -r, absl::StrCat(shown, " is not a number of fds"));
   }
   // service_spawn() sets FDSTORE only when n_fd_store_max > 0.
   if (max == 0) {
-    return internal::InvalidArgumentWithErrno(
+    return InvalidArgumentWithErrno(
         EINVAL, absl::StrCat(shown, " names an empty fd store"));
   }
   return max;

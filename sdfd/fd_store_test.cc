@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/errno_status.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
@@ -41,14 +41,14 @@ TEST(FdNameIsValid, PrintableAsciiWithoutColonUpTo255) {
 // and describes the answer: "unknown", the number, or the errno.
 std::string FdStoreIn(std::optional<std::string> value) {
   absl::StatusOr<std::string> out =
-      internal::RunInChild({}, {{"FDSTORE", value}}, [] {
+      test::RunInChild({}, {{"FDSTORE", value}}, [] {
         absl::StatusOr<std::optional<unsigned>> max = FdStoreMax();
         if (!max.ok()) {
           return absl::StrCat(
               max.status().code() == absl::StatusCode::kInvalidArgument
                   ? "invalid "
                   : "other ",
-              internal::ErrnoOf(max.status()));
+              ErrnoOf(max.status()));
         }
         return max->has_value() ? absl::StrCat(**max) : "unknown";
       });

@@ -7,7 +7,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 
 namespace sdfd {
 namespace {
@@ -23,12 +23,12 @@ bool StatInodeSame(const struct stat& a, const struct stat& b) {
 }
 
 absl::Status BadFd(int fd) {
-  return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+  return ErrnoError(EBADF, absl::StrCat("fd ", fd));
 }
 
 absl::Status FstatFd(int fd, struct stat* st) {
   if (::fstat(fd, st) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
+    return ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
   }
   return absl::OkStatus();
 }
@@ -42,7 +42,7 @@ absl::Status StatPath(const std::string& path, struct stat* st, bool* missing) {
     *missing = true;
     return absl::OkStatus();
   }
-  return internal::ErrnoError(errno, absl::StrCat("stat(", path, ")"));
+  return ErrnoError(errno, absl::StrCat("stat(", path, ")"));
 }
 
 }  // namespace
@@ -82,18 +82,17 @@ absl::StatusOr<bool> IsMqueue(int fd, const std::optional<std::string>& path) {
   // fd_validate(): negative is EBADF, and F_GETFD proves the fd is open.
   if (fd < 0) return BadFd(fd);
   if (::fcntl(fd, F_GETFD) < 0) {
-    return internal::ErrnoError(errno,
-                                absl::StrCat("fcntl(", fd, ", F_GETFD)"));
+    return ErrnoError(errno, absl::StrCat("fcntl(", fd, ", F_GETFD)"));
   }
   struct mq_attr attr;
   if (::mq_getattr(fd, &attr) < 0) {
     // On an open fd, EBADF means "not a message queue".
     if (errno == EBADF) return false;
-    return internal::ErrnoError(errno, absl::StrCat("mq_getattr(", fd, ")"));
+    return ErrnoError(errno, absl::StrCat("mq_getattr(", fd, ")"));
   }
   if (!path.has_value()) return true;
   if (path->empty() || (*path)[0] != '/') {
-    return internal::InvalidArgumentWithErrno(
+    return InvalidArgumentWithErrno(
         EINVAL,
         absl::StrCat("message queue path \"", *path, "\" is not absolute"));
   }
@@ -103,7 +102,7 @@ absl::StatusOr<bool> IsMqueue(int fd, const std::optional<std::string>& path) {
   const std::string file = absl::StrCat("/dev/mqueue", *path);
   struct stat b;
   if (::stat(file.c_str(), &b) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("stat(", file, ")"));
+    return ErrnoError(errno, absl::StrCat("stat(", file, ")"));
   }
   return StatInodeSame(a, b);
 }

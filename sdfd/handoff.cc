@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/notify.h"
 
 namespace sdfd {
@@ -100,22 +100,22 @@ absl::Status SendBatch(int fd, const std::string& payload, const int* fds,
     if (errno == EINTR) continue;
     const int err = errno;
     if (err == EAGAIN) {
-      return internal::WithErrno(
+      return WithErrno(
           absl::ResourceExhaustedError(absl::StrCat(
               "handoff bundle: sendmsg: EAGAIN, the send buffer is full; the "
               "bundle is too large (raise net.core.wmem_max)")),
           err);
     }
     if (err == ETOOMANYREFS) {
-      return internal::WithErrno(
+      return WithErrno(
           absl::ResourceExhaustedError(absl::StrCat(
               "handoff bundle: sendmsg: ", std::strerror(err),
               ": the user's fds in flight would exceed RLIMIT_NOFILE (counted "
               "over every process of the user; root is exempt)")),
           err);
     }
-    return internal::ErrnoError(
-        err, absl::StrCat("handoff bundle: sendmsg(", n_fds, " fds)"));
+    return ErrnoError(err,
+                      absl::StrCat("handoff bundle: sendmsg(", n_fds, " fds)"));
   }
 }
 
@@ -152,7 +152,7 @@ absl::StatusOr<UniqueFd> SealedMemfd(const std::string& bytes) {
                             MFD_CLOEXEC | MFD_ALLOW_SEALING));
   }
   if (!fd.valid()) {
-    return internal::ErrnoError(errno, "memfd_create(sdfd-handoff-manifest)");
+    return ErrnoError(errno, "memfd_create(sdfd-handoff-manifest)");
   }
   size_t done = 0;
   while (done < bytes.size()) {
@@ -160,14 +160,14 @@ absl::StatusOr<UniqueFd> SealedMemfd(const std::string& bytes) {
         ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return internal::ErrnoError(
+      return ErrnoError(
           errno, absl::StrCat("write(manifest memfd, ", bytes.size(), ")"));
     }
     done += static_cast<size_t>(n);
   }
   if (::fcntl(fd.get(), F_ADD_SEALS,
               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    return internal::ErrnoError(errno, "fcntl(manifest memfd, F_ADD_SEALS)");
+    return ErrnoError(errno, "fcntl(manifest memfd, F_ADD_SEALS)");
   }
   return fd;
 }
@@ -175,7 +175,7 @@ absl::StatusOr<UniqueFd> SealedMemfd(const std::string& bytes) {
 absl::StatusOr<std::string> ReadSealedMemfd(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    return internal::ErrnoError(errno, "fstat(manifest)");
+    return ErrnoError(errno, "fstat(manifest)");
   }
   if (!S_ISREG(st.st_mode)) return Corrupt("the manifest is not a memfd");
   const int seals = ::fcntl(fd, F_GET_SEALS);
@@ -195,7 +195,7 @@ absl::StatusOr<std::string> ReadSealedMemfd(int fd) {
     const ssize_t n =
         ::pread(fd, &data[done], data.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return internal::ErrnoError(errno, "pread(manifest)");
+    if (n < 0) return ErrnoError(errno, "pread(manifest)");
     if (n == 0) return Corrupt("the manifest is shorter than its size");
     done += static_cast<size_t>(n);
   }
@@ -219,7 +219,7 @@ int64_t OpenFdCount() {
 absl::Status EnsureFdRoom(uint64_t n) {
   rlimit limit;
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    return internal::ErrnoError(errno, "getrlimit(RLIMIT_NOFILE)");
+    return ErrnoError(errno, "getrlimit(RLIMIT_NOFILE)");
   }
   const int64_t open = OpenFdCount();
   // Without /proc the count is unknown; MSG_CTRUNC still catches a limit
@@ -230,9 +230,8 @@ absl::Status EnsureFdRoom(uint64_t n) {
       limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      return internal::ErrnoError(
-          errno,
-          absl::StrCat("setrlimit(RLIMIT_NOFILE, ", limit.rlim_max, ")"));
+      return ErrnoError(errno, absl::StrCat("setrlimit(RLIMIT_NOFILE, ",
+                                            limit.rlim_max, ")"));
     }
   }
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
@@ -264,7 +263,7 @@ absl::Status ReceiveOne(int bundle, char* payload, size_t size,
       *got = 0;
       return absl::OkStatus();
     }
-    return internal::ErrnoError(errno, "recvmsg(handoff bundle)");
+    return ErrnoError(errno, "recvmsg(handoff bundle)");
   }
   const size_t before = fds->size();
   for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr;
@@ -381,7 +380,7 @@ absl::Status HandoffWriter::Add(int fd, absl::string_view state) {
 absl::StatusOr<UniqueFd> PackHandoff(const HandoffWriter& writer) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    return internal::ErrnoError(errno, "socketpair(AF_UNIX, SOCK_STREAM)");
+    return ErrnoError(errno, "socketpair(AF_UNIX, SOCK_STREAM)");
   }
   UniqueFd reader(pair[0]);
   UniqueFd sender(pair[1]);
@@ -436,7 +435,7 @@ absl::StatusOr<std::vector<HandoffEntry>> UnpackHandoff(UniqueFd bundle) {
   socklen_t length = sizeof(type);
   if (::getsockopt(bundle.get(), SOL_SOCKET, SO_TYPE, &type, &length) != 0) {
     if (errno == ENOTSOCK) return Corrupt("the bundle fd is not a socket");
-    return internal::ErrnoError(errno, "getsockopt(handoff bundle, SO_TYPE)");
+    return ErrnoError(errno, "getsockopt(handoff bundle, SO_TYPE)");
   }
   if (type != SOCK_STREAM) return Corrupt("the bundle is not a stream socket");
 

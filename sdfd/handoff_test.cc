@@ -19,9 +19,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdfd/fd_store.h"
-#include "sdfd/internal/notify_receiver.h"
-#include "sdfd/internal/test_child.h"
 #include "sdfd/listen_fds.h"
+#include "sdfd/testing/notify_receiver.h"
+#include "sdfd/testing/test_child.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -405,7 +405,7 @@ int OpenFds() {
 // arrives truncated (MSG_CTRUNC): the manifest promised 10, so the limit
 // check passed, and the sender lied. Nothing is served, nothing leaks.
 TEST(HandoffLimit, TruncatedControlMessageIsCorruptAndLeaksNothing) {
-  absl::StatusOr<std::string> out = internal::RunInChild({}, {}, [] {
+  absl::StatusOr<std::string> out = test::RunInChild({}, {}, [] {
     std::vector<Pair> pairs = MakePairs(253);
     Bundle b = NewBundle();
     UniqueFd m = Manifest(States(10));
@@ -433,7 +433,7 @@ TEST(HandoffLimit, TruncatedControlMessageIsCorruptAndLeaksNothing) {
 }
 
 TEST(HandoffLimit, RefusedBeforeTakingAnyConnectionWhenTheHardLimitIsLow) {
-  absl::StatusOr<std::string> out = internal::RunInChild({}, {}, [] {
+  absl::StatusOr<std::string> out = test::RunInChild({}, {}, [] {
     std::vector<Pair> pairs = MakePairs(300);
     HandoffWriter writer;
     for (Pair& p : pairs) (void)writer.Add(p.server.get(), "");
@@ -457,7 +457,7 @@ TEST(HandoffLimit, RefusedBeforeTakingAnyConnectionWhenTheHardLimitIsLow) {
 }
 
 TEST(HandoffLimit, SoftLimitIsRaisedToTheHardOne) {
-  absl::StatusOr<std::string> out = internal::RunInChild({}, {}, [] {
+  absl::StatusOr<std::string> out = test::RunInChild({}, {}, [] {
     std::vector<Pair> pairs = MakePairs(300);
     HandoffWriter writer;
     for (Pair& p : pairs) (void)writer.Add(p.server.get(), "");
@@ -483,7 +483,7 @@ TEST(HandoffLimit, SoftLimitIsRaisedToTheHardOne) {
 // exempt, so the child becomes nobody first.
 TEST(HandoffLimit, UsersFdsInFlightAreCappedByRlimitNofile) {
   if (::geteuid() != 0) GTEST_SKIP() << "changing to nobody needs root";
-  absl::StatusOr<std::string> out = internal::RunInChild({}, {}, [] {
+  absl::StatusOr<std::string> out = test::RunInChild({}, {}, [] {
     auto pack = [](size_t n) {
       std::vector<UniqueFd> servers;  // clients closed: only n fds open
       HandoffWriter writer;
@@ -518,7 +518,7 @@ TEST(HandoffLimit, UsersFdsInFlightAreCappedByRlimitNofile) {
 // --- through NOTIFY_SOCKET ------------------------------------------------
 
 TEST(HandoffStore, SendsOneEntryWithFdpollZeroThatUnpacks) {
-  internal::Receiver receiver(/*abstract=*/false);
+  test::Receiver receiver(/*abstract=*/false);
   ASSERT_TRUE(receiver.ok());
   std::vector<Pair> pairs = MakePairs(3);
   HandoffWriter writer;
@@ -533,7 +533,7 @@ TEST(HandoffStore, SendsOneEntryWithFdpollZeroThatUnpacks) {
   ASSERT_TRUE(sent.ok()) << sent.status();
   EXPECT_TRUE(*sent);
   for (Pair& p : pairs) p.server.reset();
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->payload, "FDSTORE=1\nFDNAME=sdfd-handoff\nFDPOLL=0");
   ASSERT_EQ(d->fds.size(), 1u);
@@ -554,7 +554,7 @@ TEST(HandoffStore, SendsOneEntryWithFdpollZeroThatUnpacks) {
 
 TEST(HandoffStore, NothingSentWithoutNotifySocket) {
   absl::StatusOr<std::string> out =
-      internal::RunInChild({}, {{"NOTIFY_SOCKET", std::nullopt}}, [] {
+      test::RunInChild({}, {{"NOTIFY_SOCKET", std::nullopt}}, [] {
         HandoffWriter writer;
         absl::StatusOr<bool> sent = StoreHandoff(writer);
         return sent.ok() ? std::string(*sent ? "true" : "false")

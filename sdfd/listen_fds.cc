@@ -15,8 +15,8 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/internal/env_parse.h"
-#include "sdfd/internal/errno_status.h"
 
 namespace sdfd {
 namespace {
@@ -40,13 +40,13 @@ struct EnvValue {
 absl::Status SetCloexec(int fd) {
   int flags = ::fcntl(fd, F_GETFD);
   if (flags < 0) {
-    return internal::ErrnoError(
+    return ErrnoError(
         errno, absl::StrCat("fcntl(", fd, ", F_GETFD) on a LISTEN_FDS fd"));
   }
   if ((flags & FD_CLOEXEC) != 0) return absl::OkStatus();
   if (::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("fcntl(", fd, ", F_SETFD, FD_CLOEXEC)"));
+    return ErrnoError(errno,
+                      absl::StrCat("fcntl(", fd, ", F_SETFD, FD_CLOEXEC)"));
   }
   return absl::OkStatus();
 }

@@ -7,15 +7,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/outcome.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/testing/outcome.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
 
-using internal::EnvSetting;
-using internal::FdKind;
-using internal::FdSetup;
+using test::EnvSetting;
+using test::FdKind;
+using test::FdSetup;
 using ::testing::HasSubstr;
 
 // Outcome runs ListenFds() in a child holding `fds` at 3.. with `env`.
@@ -24,8 +24,8 @@ std::string Outcome(const std::vector<FdSetup>& fds,
                     bool unset_environment = true) {
   const int slots = static_cast<int>(fds.size());
   absl::StatusOr<std::string> out =
-      internal::RunInChild(fds, env, [unset_environment, slots] {
-        return internal::SdfdListenOutcome(unset_environment, slots);
+      test::RunInChild(fds, env, [unset_environment, slots] {
+        return test::SdfdListenOutcome(unset_environment, slots);
       });
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? *out : "";
@@ -34,7 +34,7 @@ std::string Outcome(const std::vector<FdSetup>& fds,
 // Message runs ListenFds() in a child and returns its error message.
 std::string Message(const std::vector<FdSetup>& fds,
                     const std::vector<EnvSetting>& env) {
-  absl::StatusOr<std::string> out = internal::RunInChild(fds, env, [] {
+  absl::StatusOr<std::string> out = test::RunInChild(fds, env, [] {
     absl::StatusOr<std::vector<ListenFd>> r = ListenFds();
     return r.ok() ? std::string("ok") : r.status().ToString();
   });
@@ -178,7 +178,7 @@ TEST(ListenFds, ErrorNamesTheVariableAndValue) {
 }
 
 TEST(ListenFds, ReturnedFdsAreOwnedAndClosedWithTheVector) {
-  absl::StatusOr<std::string> out = internal::RunInChild(
+  absl::StatusOr<std::string> out = test::RunInChild(
       {kStream}, {{"LISTEN_PID", "$PID"}, {"LISTEN_FDS", "1"}}, [] {
         {
           absl::StatusOr<std::vector<ListenFd>> fds = ListenFds();

@@ -23,8 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/fd_store.h"
-#include "sdfd/internal/errno_status.h"
 #include "sdfd/internal/notify_address.h"
 #include "sdfd/unique_fd.h"
 
@@ -105,8 +105,8 @@ absl::StatusOr<NotifySocket> OpenNotifySocket(
   if (!socket.fd.valid()) {
     if (!(IsNotSupported(errno) || errno == ENODEV) || family != AF_VSOCK ||
         address.type > 0) {
-      return internal::ErrnoError(
-          errno, absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
+      return ErrnoError(errno,
+                        absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
     }
     socket.type = SOCK_SEQPACKET;
     socket.fd.reset(::socket(family, socket.type | SOCK_CLOEXEC, 0));
@@ -115,24 +115,24 @@ absl::StatusOr<NotifySocket> OpenNotifySocket(
       socket.fd.reset(::socket(family, socket.type | SOCK_CLOEXEC, 0));
     }
     if (!socket.fd.valid()) {
-      return internal::ErrnoError(
-          errno, absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
+      return ErrnoError(errno,
+                        absl::StrCat("socket() for NOTIFY_SOCKET=", shown));
     }
   }
   if (family == AF_VSOCK) {
     // Unprivileged senders cannot bind below 1024; they send from any port.
     const int r = BindVsockPrivilegedPort(socket.fd.get());
     if (r < 0 && r != -EACCES && r != -EPERM) {
-      return internal::ErrnoError(
-          -r, absl::StrCat("bind() to a privileged vsock port for "
-                           "NOTIFY_SOCKET=",
-                           shown));
+      return ErrnoError(-r,
+                        absl::StrCat("bind() to a privileged vsock port for "
+                                     "NOTIFY_SOCKET=",
+                                     shown));
     }
   }
   if (socket.type == SOCK_STREAM || socket.type == SOCK_SEQPACKET) {
     if (::connect(socket.fd.get(), &address.sa, address.size) < 0) {
-      return internal::ErrnoError(
-          errno, absl::StrCat("connect(NOTIFY_SOCKET=", shown, ")"));
+      return ErrnoError(errno,
+                        absl::StrCat("connect(NOTIFY_SOCKET=", shown, ")"));
     }
   }
   return socket;
@@ -143,18 +143,17 @@ absl::StatusOr<NotifySocket> OpenNotifySocket(
 // EOF confirms it was read (any data back is EPROTO).
 absl::Status AwaitVsockEof(int fd, const std::string& shown) {
   if (::shutdown(fd, SHUT_WR) < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("shutdown(NOTIFY_SOCKET=", shown, ")"));
+    return ErrnoError(errno,
+                      absl::StrCat("shutdown(NOTIFY_SOCKET=", shown, ")"));
   }
   char c;
   const ssize_t n = ::recv(fd, &c, sizeof(c), MSG_NOSIGNAL);
   if (n < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("recv(NOTIFY_SOCKET=", shown, ")"));
+    return ErrnoError(errno, absl::StrCat("recv(NOTIFY_SOCKET=", shown, ")"));
   }
   if (n > 0) {
-    return internal::ErrnoError(
-        EPROTO, absl::StrCat("NOTIFY_SOCKET=", shown, " sent data back"));
+    return ErrnoError(EPROTO,
+                      absl::StrCat("NOTIFY_SOCKET=", shown, " sent data back"));
   }
   return absl::OkStatus();
 }
@@ -177,7 +176,7 @@ absl::Status CheckFdStoreName(absl::string_view state) {
   if (!fd_store || name == nullptr) return absl::OkStatus();
   const absl::string_view value = name->substr(7);
   if (FdNameIsValid(value)) return absl::OkStatus();
-  return internal::InvalidArgumentWithErrno(
+  return InvalidArgumentWithErrno(
       EINVAL, absl::StrCat("FDNAME=\"", absl::CHexEscape(value),
                            "\" is not a valid fd name (at most 255 "
                            "printable ASCII characters, no ':')"));
@@ -197,15 +196,14 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
   // libsystemd rejects only a NULL state; an empty one would be a datagram
   // the manager ignores, so it is refused here as the likely bug it is.
   if (state.empty()) {
-    return internal::InvalidArgumentWithErrno(EINVAL,
-                                              "sd_notify state is empty");
+    return InvalidArgumentWithErrno(EINVAL, "sd_notify state is empty");
   }
   // v257 refuses this before even looking at NOTIFY_SOCKET, with an error
   // of its own (the kernel would say EINVAL, as v252 let it).
   if (fds.size() > kMaxFds) {
-    return internal::InvalidArgumentWithErrno(
-        E2BIG, absl::StrCat("sd_notify with ", fds.size(),
-                            " fds (SCM_MAX_FD is 253)"));
+    return InvalidArgumentWithErrno(E2BIG,
+                                    absl::StrCat("sd_notify with ", fds.size(),
+                                                 " fds (SCM_MAX_FD is 253)"));
   }
   if (absl::Status s = CheckFdStoreName(state); !s.ok()) return s;
   const char* env = std::getenv("NOTIFY_SOCKET");
@@ -279,14 +277,14 @@ absl::StatusOr<bool> PidNotifyWithFds(absl::string_view state,
     n = ::sendmsg(fd, &message, flags);
   }
   if (n < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("sendmsg(NOTIFY_SOCKET=", shown, ")"));
+    return ErrnoError(errno,
+                      absl::StrCat("sendmsg(NOTIFY_SOCKET=", shown, ")"));
   }
   // One write is the whole message, as in v257, whose iovec_increment()
   // counts a single iovec done after any write; only a short datagram or
   // packet is an error there.
   if (socket->type != SOCK_STREAM && static_cast<size_t>(n) < state.size()) {
-    return internal::ErrnoError(
+    return ErrnoError(
         EIO, absl::StrCat("sendmsg(NOTIFY_SOCKET=", shown, ") sent ", n, " of ",
                           state.size(), " bytes"));
   }
@@ -303,7 +301,7 @@ absl::StatusOr<bool> Notify(absl::string_view state) {
 absl::StatusOr<bool> NotifyReloading() {
   timespec now;
   if (::clock_gettime(CLOCK_MONOTONIC, &now) < 0) {
-    return internal::ErrnoError(errno, "clock_gettime(CLOCK_MONOTONIC)");
+    return ErrnoError(errno, "clock_gettime(CLOCK_MONOTONIC)");
   }
   // systemd's timespec_load(): whole microseconds, rounded down.
   const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 +
@@ -312,7 +310,7 @@ absl::StatusOr<bool> NotifyReloading() {
 }
 
 bool NotifyWouldBlock(const absl::Status& status) {
-  return internal::ErrnoOf(status) == EAGAIN;
+  return ErrnoOf(status) == EAGAIN;
 }
 
 // ---------------------------------------------------------------------------
@@ -322,7 +320,7 @@ absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
                                    bool unset_environment) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return internal::ErrnoError(errno, "pipe2(O_CLOEXEC)");
+    return ErrnoError(errno, "pipe2(O_CLOEXEC)");
   }
   UniqueFd read_end(pipe_fds[0]);
   UniqueFd write_end(pipe_fds[1]);
@@ -343,7 +341,7 @@ absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
   while (!sent.ok() && NotifyWouldBlock(sent.status())) {
     const absl::Duration left = send_deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return internal::WithErrno(
+      return WithErrno(
           absl::DeadlineExceededError(absl::StrCat(
               "BARRIER=1: the service manager's queue stayed full for ",
               absl::FormatDuration(timeout))),
@@ -374,19 +372,19 @@ absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
     const int r = ::ppoll(&p, 1, ts_ptr, nullptr);
     if (r > 0) {
       if (p.revents & POLLNVAL) {
-        return internal::ErrnoError(EBADF, "ppoll(barrier pipe)");
+        return ErrnoError(EBADF, "ppoll(barrier pipe)");
       }
       return true;
     }
     if (r == 0) {
-      return internal::WithErrno(
+      return WithErrno(
           absl::DeadlineExceededError(absl::StrCat(
               "BARRIER=1: the service manager did not answer within ",
               absl::FormatDuration(timeout))),
           ETIMEDOUT);
     }
     if (errno != EINTR) {
-      return internal::ErrnoError(errno, "ppoll(barrier pipe)");
+      return ErrnoError(errno, "ppoll(barrier pipe)");
     }
     if (ts_ptr != nullptr) {
       const absl::Duration left =

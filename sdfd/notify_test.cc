@@ -19,22 +19,22 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/notify_receiver.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/errno_status.h"
+#include "sdfd/testing/notify_receiver.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
 
-using internal::FdKind;
-using internal::Receiver;
+using test::FdKind;
+using test::Receiver;
 using ::testing::HasSubstr;
 
 // Send runs `body` in a child with NOTIFY_SOCKET=`notify_socket` and fd 3 a
 // pipe; body returns a description of the result.
 std::string Send(const std::optional<std::string>& notify_socket,
                  const std::function<std::string()>& body) {
-  absl::StatusOr<std::string> out = internal::RunInChild(
+  absl::StatusOr<std::string> out = test::RunInChild(
       {{FdKind::kPipeRead}}, {{"NOTIFY_SOCKET", notify_socket}}, body);
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? *out : "";
@@ -72,7 +72,7 @@ TEST(Notify, SendsStateToPathSocketWithSenderCredentials) {
                         ::getpid());
   });
   ASSERT_THAT(out, HasSubstr("sent "));
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->payload, "READY=1\nSTATUS=Serving");
   EXPECT_TRUE(d->fds.empty());
@@ -91,7 +91,7 @@ TEST(Notify, SendsToAbstractSocket) {
       Send(receiver.address(),
            [] { return Describe(Notify("RELOADING=1\nMONOTONIC_USEC=1")); }),
       "sent");
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->payload, "RELOADING=1\nMONOTONIC_USEC=1");
 }
@@ -103,14 +103,14 @@ TEST(PidNotifyWithFds, PassesFdsForTheFdStore) {
     const int fds[] = {3};
     return absl::StrCat(
         Describe(PidNotifyWithFds("FDSTORE=1\nFDNAME=conn", fds)), " ",
-        internal::Inode(3));
+        test::Inode(3));
   });
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->payload, "FDSTORE=1\nFDNAME=conn");
   ASSERT_EQ(d->fds.size(), 1u);
   // The received fd is the very pipe the child held at fd 3.
-  EXPECT_EQ(out, absl::StrCat("sent ", internal::Inode(d->fds[0].get())));
+  EXPECT_EQ(out, absl::StrCat("sent ", test::Inode(d->fds[0].get())));
 }
 
 TEST(PidNotifyWithFds, SendsCredentialsOnBehalfOfAnotherPid) {
@@ -123,7 +123,7 @@ TEST(PidNotifyWithFds, SendsCredentialsOnBehalfOfAnotherPid) {
     absl::StatusOr<bool> sent = PidNotifyWithFds("MAINPID=1", {}, options);
     return sent.ok() && *sent ? absl::StrCat(::getpid()) : "failed";
   });
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   ASSERT_TRUE(d->has_credentials);
   // Without CAP_SYS_ADMIN the kernel refuses a foreign pid, and the library
@@ -159,7 +159,7 @@ TEST(PidNotifyWithFds, RejectsRelativeNotifySocketWithEproto) {
 TEST(PidNotifyWithFds, RejectsPathLongerThanSockaddr) {
   std::string out = Send("/" + std::string(107, 'x'), [] {
     absl::StatusOr<bool> sent = Notify("READY=1");
-    return absl::StrCat(internal::ErrnoOf(sent.status()));
+    return absl::StrCat(ErrnoOf(sent.status()));
   });
   EXPECT_EQ(out, absl::StrCat(ENAMETOOLONG));
 }
@@ -179,11 +179,10 @@ TEST(PidNotifyWithFds, RejectsMoreFdsThanTheKernelPasses) {
 }
 
 TEST(PidNotifyWithFds, SendErrorNamesCallAndErrno) {
-  const std::string missing = internal::UniqueSocketPath("missing");
+  const std::string missing = test::UniqueSocketPath("missing");
   std::string out = Send(missing, [] {
     absl::StatusOr<bool> sent = Notify("READY=1");
-    return absl::StrCat(internal::ErrnoOf(sent.status()), " ",
-                        sent.status().message());
+    return absl::StrCat(ErrnoOf(sent.status()), " ", sent.status().message());
   });
   EXPECT_EQ(out, absl::StrCat(ENOENT, " sendmsg(NOTIFY_SOCKET=", missing,
                               "): No such file or directory"));
@@ -210,7 +209,7 @@ TEST(NotifyReloading, SendsReloadingAndMonotonicUsecInOneDatagram) {
     const std::string sent = Describe(NotifyReloading());
     return absl::StrCat(sent, " ", before, " ", MonotonicUsec());
   });
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value()) << out;
   EXPECT_FALSE(receiver.Receive().has_value()) << "one datagram only";
   const std::string prefix = "RELOADING=1\nMONOTONIC_USEC=";
@@ -250,7 +249,7 @@ std::string SendAndReceive(const std::string& state, std::string* received) {
     absl::StatusOr<bool> sent = PidNotifyWithFds(state, fds);
     return sent.ok() ? Describe(sent) : absl::StrCat(sent.status().ToString());
   });
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   *received = d.has_value() ? d->payload : "(nothing)";
   return out;
 }
@@ -302,8 +301,8 @@ TEST(PidNotifyWithFds, SendsValidFdStoreNames) {
 
 TEST(NotifyVsock, SendsOverVsockStreamAndWaitsForEof) {
   std::string why;
-  if (!internal::VsockLoopbackAvailable(&why)) GTEST_SKIP() << why;
-  internal::VsockStreamReceiver receiver;
+  if (!test::VsockLoopbackAvailable(&why)) GTEST_SKIP() << why;
+  test::VsockStreamReceiver receiver;
   ASSERT_TRUE(receiver.ok());
   const std::string address =
       absl::StrCat("vsock-stream:", VMADDR_CID_LOCAL, ":", receiver.port());
@@ -317,7 +316,7 @@ TEST(NotifyVsock, CidIsMandatory) {
   EXPECT_EQ(Send("vsock::1234",
                  [] {
                    absl::StatusOr<bool> sent = Notify("READY=1");
-                   return absl::StrCat(internal::ErrnoOf(sent.status()));
+                   return absl::StrCat(ErrnoOf(sent.status()));
                  }),
             absl::StrCat(EINVAL));
 }
@@ -327,7 +326,7 @@ TEST(PidNotifyWithFds, NonBlockingReportsAFullQueueAtOnce) {
   ASSERT_TRUE(receiver.ok());
   const std::string path = receiver.address();
   std::string out = Send(path, [&path] {
-    const int filler = internal::FillNotifyQueue(path);
+    const int filler = test::FillNotifyQueue(path);
     NotifyOptions options;
     options.non_blocking = true;
     absl::StatusOr<bool> sent = PidNotifyWithFds("WATCHDOG=1", {}, options);
@@ -339,7 +338,7 @@ TEST(PidNotifyWithFds, NonBlockingReportsAFullQueueAtOnce) {
                               "[errno='11'] would block"));
   // Only the filler arrived.
   int received = 0;
-  while (std::optional<internal::Datagram> d = receiver.Receive()) {
+  while (std::optional<test::Datagram> d = receiver.Receive()) {
     EXPECT_EQ(d->payload, "filler");
     ++received;
   }
@@ -351,15 +350,15 @@ TEST(PidNotifyWithFds, NonBlockingReportsAFullQueueAtOnce) {
     return Describe(PidNotifyWithFds("WATCHDOG=1", {}, options));
   });
   EXPECT_EQ(out, "sent");
-  std::optional<internal::Datagram> d = receiver.Receive();
+  std::optional<test::Datagram> d = receiver.Receive();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->payload, "WATCHDOG=1");
 }
 
 TEST(NotifyWouldBlock, OnlyForEagain) {
   EXPECT_FALSE(NotifyWouldBlock(absl::OkStatus()));
-  EXPECT_FALSE(NotifyWouldBlock(internal::ErrnoError(ECONNREFUSED, "x")));
-  EXPECT_TRUE(NotifyWouldBlock(internal::ErrnoError(EAGAIN, "x")));
+  EXPECT_FALSE(NotifyWouldBlock(ErrnoError(ECONNREFUSED, "x")));
+  EXPECT_TRUE(NotifyWouldBlock(ErrnoError(EAGAIN, "x")));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 
 namespace sdfd {
 namespace {
@@ -21,12 +21,11 @@ absl::StatusOr<int> GetIntOption(int fd, int option, const char* what) {
   int value = 0;
   socklen_t length = sizeof(value);
   if (::getsockopt(fd, SOL_SOCKET, option, &value, &length) < 0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("getsockopt(", fd, ", ", what, ")"));
+    return ErrnoError(errno, absl::StrCat("getsockopt(", fd, ", ", what, ")"));
   }
   if (length != sizeof(value)) {
-    return internal::ErrnoError(
-        EINVAL, absl::StrCat("getsockopt(", fd, ", ", what, ") length"));
+    return ErrnoError(EINVAL,
+                      absl::StrCat("getsockopt(", fd, ", ", what, ") length"));
   }
   return value;
 }
@@ -35,14 +34,14 @@ absl::StatusOr<int> GetIntOption(int fd, int option, const char* what) {
 // (0 = any) that is listening or not (`listening` < 0 = either).
 absl::StatusOr<bool> IsSocketInternal(int fd, int type, int listening) {
   if (fd < 0) {
-    return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+    return ErrnoError(EBADF, absl::StrCat("fd ", fd));
   }
   if (type < 0) {
-    return internal::ErrnoError(EINVAL, absl::StrCat("socket type ", type));
+    return ErrnoError(EINVAL, absl::StrCat("socket type ", type));
   }
   struct stat st;
   if (::fstat(fd, &st) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
+    return ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
   }
   if (!S_ISSOCK(st.st_mode)) return false;
   if (type != 0) {
@@ -65,11 +64,11 @@ absl::Status LocalAddress(int fd, sockaddr_storage* address,
   std::memset(address, 0, sizeof(*address));
   *length = sizeof(*address);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(address), length) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("getsockname(", fd, ")"));
+    return ErrnoError(errno, absl::StrCat("getsockname(", fd, ")"));
   }
   if (*length < sizeof(sa_family_t)) {
-    return internal::ErrnoError(
-        EINVAL, absl::StrCat("getsockname(", fd, ") returned no family"));
+    return ErrnoError(EINVAL,
+                      absl::StrCat("getsockname(", fd, ") returned no family"));
   }
   return absl::OkStatus();
 }
@@ -92,7 +91,7 @@ const char* TypeName(int type) {
 absl::StatusOr<SocketInfo> InspectSocket(int fd) {
   struct stat st;
   if (::fstat(fd, &st) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
+    return ErrnoError(errno, absl::StrCat("fstat(", fd, ")"));
   }
   SocketInfo info;
   if (!S_ISSOCK(st.st_mode)) return info;
@@ -166,10 +165,10 @@ std::string Describe(const SocketInfo& info) {
 
 absl::StatusOr<bool> IsSocket(int fd, int family, int type, int listening) {
   if (fd < 0) {
-    return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+    return ErrnoError(EBADF, absl::StrCat("fd ", fd));
   }
   if (family < 0) {
-    return internal::ErrnoError(EINVAL, absl::StrCat("family ", family));
+    return ErrnoError(EINVAL, absl::StrCat("family ", family));
   }
   absl::StatusOr<bool> r = IsSocketInternal(fd, type, listening);
   if (!r.ok() || !*r) return r;
@@ -187,10 +186,10 @@ absl::StatusOr<bool> IsSocket(int fd, int family, int type, int listening) {
 absl::StatusOr<bool> IsSocketInet(int fd, int family, int type, int listening,
                                   uint16_t port) {
   if (fd < 0) {
-    return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+    return ErrnoError(EBADF, absl::StrCat("fd ", fd));
   }
   if (family != 0 && family != AF_INET && family != AF_INET6) {
-    return internal::ErrnoError(EINVAL, absl::StrCat("family ", family));
+    return ErrnoError(EINVAL, absl::StrCat("family ", family));
   }
   absl::StatusOr<bool> r = IsSocketInternal(fd, type, listening);
   if (!r.ok() || !*r) return r;
@@ -235,18 +234,18 @@ absl::StatusOr<bool> IsSocketUnix(int fd, int type, int listening,
 absl::StatusOr<bool> IsSocketSockaddr(int fd, int type, const sockaddr* address,
                                       socklen_t length, int listening) {
   if (fd < 0) {
-    return internal::ErrnoError(EBADF, absl::StrCat("fd ", fd));
+    return ErrnoError(EBADF, absl::StrCat("fd ", fd));
   }
   if (address == nullptr) {
-    return internal::ErrnoError(EINVAL, "no socket address to compare");
+    return ErrnoError(EINVAL, "no socket address to compare");
   }
   if (length < sizeof(sa_family_t)) {
-    return internal::ErrnoError(
-        ENOBUFS, absl::StrCat("socket address of ", length, " bytes"));
+    return ErrnoError(ENOBUFS,
+                      absl::StrCat("socket address of ", length, " bytes"));
   }
   if (address->sa_family != AF_INET && address->sa_family != AF_INET6) {
-    return internal::ErrnoError(
-        EPFNOSUPPORT, absl::StrCat("address family ", address->sa_family));
+    return ErrnoError(EPFNOSUPPORT,
+                      absl::StrCat("address family ", address->sa_family));
   }
   absl::StatusOr<bool> r = IsSocketInternal(fd, type, listening);
   if (!r.ok() || !*r) return r;
@@ -258,8 +257,8 @@ absl::StatusOr<bool> IsSocketSockaddr(int fd, int type, const sockaddr* address,
   if (local.ss_family != address->sa_family) return false;
   if (local.ss_family == AF_INET) {
     if (local_length < sizeof(sockaddr_in) || length < sizeof(sockaddr_in)) {
-      return internal::ErrnoError(
-          EINVAL, absl::StrCat("AF_INET address of ", length, " bytes"));
+      return ErrnoError(EINVAL,
+                        absl::StrCat("AF_INET address of ", length, " bytes"));
     }
     sockaddr_in want;
     std::memcpy(&want, address, sizeof(want));
@@ -268,8 +267,8 @@ absl::StatusOr<bool> IsSocketSockaddr(int fd, int type, const sockaddr* address,
     return have->sin_addr.s_addr == want.sin_addr.s_addr;
   }
   if (local_length < sizeof(sockaddr_in6) || length < sizeof(sockaddr_in6)) {
-    return internal::ErrnoError(
-        EINVAL, absl::StrCat("AF_INET6 address of ", length, " bytes"));
+    return ErrnoError(EINVAL,
+                      absl::StrCat("AF_INET6 address of ", length, " bytes"));
   }
   sockaddr_in6 want;
   std::memcpy(&want, address, sizeof(want));

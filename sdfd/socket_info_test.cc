@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/socket_spec.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
@@ -25,7 +25,7 @@ UniqueFd ListenOn(const std::string& text) {
 }
 
 TEST(InspectSocket, UnixPathListener) {
-  const std::string path = internal::UniqueSocketPath("info");
+  const std::string path = test::UniqueSocketPath("info");
   UniqueFd fd = ListenOn("unix:" + path);
   absl::StatusOr<SocketInfo> info = InspectSocket(fd.get());
   ASSERT_TRUE(info.ok()) << info.status();
@@ -40,7 +40,7 @@ TEST(InspectSocket, UnixPathListener) {
 TEST(InspectSocket, AbstractNameStartsWithAt) {
   // Abstract names are shared by every process in the network namespace;
   // the pid in UniqueSocketPath keeps concurrent runs apart.
-  const std::string name = "@" + internal::UniqueSocketPath("info");
+  const std::string name = "@" + test::UniqueSocketPath("info");
   UniqueFd fd = ListenOn("unix-seqpacket:" + name);
   absl::StatusOr<SocketInfo> info = InspectSocket(fd.get());
   ASSERT_TRUE(info.ok());
@@ -94,7 +94,7 @@ TEST(InspectSocket, ClosedFdIsAnError) {
   ::close(ends[1]);
   absl::StatusOr<SocketInfo> info = InspectSocket(ends[0]);
   ASSERT_FALSE(info.ok());
-  EXPECT_EQ(internal::ErrnoOf(info.status()), EBADF);
+  EXPECT_EQ(ErrnoOf(info.status()), EBADF);
   EXPECT_EQ(info.status().message(),
             absl::StrCat("fstat(", ends[0], "): Bad file descriptor"));
 }
@@ -106,24 +106,23 @@ TEST(IsSocket, AnswersLikeSdIsSocket) {
   EXPECT_EQ(*IsSocket(tcp.get(), AF_UNIX, 0, -1), false);
   EXPECT_EQ(*IsSocket(tcp.get(), 0, SOCK_DGRAM, -1), false);
   EXPECT_EQ(*IsSocket(tcp.get(), 0, 0, 0), false);
-  EXPECT_EQ(internal::ErrnoOf(IsSocket(-1, 0, 0, -1).status()), EBADF);
-  EXPECT_EQ(internal::ErrnoOf(IsSocket(tcp.get(), -1, 0, -1).status()), EINVAL);
+  EXPECT_EQ(ErrnoOf(IsSocket(-1, 0, 0, -1).status()), EBADF);
+  EXPECT_EQ(ErrnoOf(IsSocket(tcp.get(), -1, 0, -1).status()), EINVAL);
   const uint16_t port = InspectSocket(tcp.get())->port;
   EXPECT_EQ(*IsSocketInet(tcp.get(), AF_INET, SOCK_STREAM, 1, port), true);
   EXPECT_EQ(*IsSocketInet(tcp.get(), AF_INET6, 0, -1, 0), false);
   EXPECT_EQ(*IsSocketInet(tcp.get(), 0, 0, -1, port + 1), false);
-  EXPECT_EQ(
-      internal::ErrnoOf(IsSocketInet(tcp.get(), AF_UNIX, 0, -1, 0).status()),
-      EINVAL);
+  EXPECT_EQ(ErrnoOf(IsSocketInet(tcp.get(), AF_UNIX, 0, -1, 0).status()),
+            EINVAL);
 }
 
 TEST(IsSocketUnix, MatchesPathAndAbstractName) {
-  const std::string path = internal::UniqueSocketPath("isunix");
+  const std::string path = test::UniqueSocketPath("isunix");
   UniqueFd named = ListenOn("unix:" + path);
   EXPECT_EQ(*IsSocketUnix(named.get(), SOCK_STREAM, 1, path), true);
   EXPECT_EQ(*IsSocketUnix(named.get(), 0, -1, ""), true);
   EXPECT_EQ(*IsSocketUnix(named.get(), 0, -1, path + "x"), false);
-  const std::string name = "@" + internal::UniqueSocketPath("isunix");
+  const std::string name = "@" + test::UniqueSocketPath("isunix");
   UniqueFd abstract = ListenOn("unix:" + name);
   EXPECT_EQ(*IsSocketUnix(abstract.get(), 0, -1, name), true);
   EXPECT_EQ(

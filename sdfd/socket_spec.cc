@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 
 namespace sdfd {
 namespace {
@@ -27,7 +27,7 @@ constexpr char kForms[] =
     "localhost)";
 
 absl::Status BadSpec(absl::string_view text, absl::string_view why) {
-  return internal::InvalidArgumentWithErrno(
+  return InvalidArgumentWithErrno(
       EINVAL, absl::StrCat("socket spec \"", text, "\": ", why, "; ", kForms));
 }
 
@@ -89,8 +89,8 @@ absl::Status SetSendTimeout(const UniqueFd& fd, const SocketSpec& spec,
                             timeval value) {
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &value, sizeof(value)) <
       0) {
-    return internal::ErrnoError(
-        errno, absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
+    return ErrnoError(errno,
+                      absl::StrCat("setsockopt(", spec.text, ", SO_SNDTIMEO)"));
   }
   return absl::OkStatus();
 }
@@ -168,7 +168,7 @@ absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog) {
   UniqueFd fd(
       ::socket(spec.family, spec.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) {
-    return internal::ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
+    return ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
   }
   if (spec.family != AF_UNIX) {
     // A restarted daemon must be able to bind while old connections sit in
@@ -176,7 +176,7 @@ absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog) {
     int one = 1;
     if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) <
         0) {
-      return internal::ErrnoError(
+      return ErrnoError(
           errno, absl::StrCat("setsockopt(", spec.text, ", SO_REUSEADDR)"));
     }
   }
@@ -186,19 +186,18 @@ absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog) {
     const bool retry = bind_errno == EADDRINUSE && spec.family == AF_UNIX &&
                        spec.path[0] == '/' && IsStaleUnixSocket(spec, address);
     if (!retry) {
-      return internal::ErrnoError(bind_errno,
-                                  absl::StrCat("bind(", spec.text, ")"));
+      return ErrnoError(bind_errno, absl::StrCat("bind(", spec.text, ")"));
     }
     if (::unlink(spec.path.c_str()) < 0 && errno != ENOENT) {
-      return internal::ErrnoError(
-          errno, absl::StrCat("unlink(stale socket ", spec.path, ")"));
+      return ErrnoError(errno,
+                        absl::StrCat("unlink(stale socket ", spec.path, ")"));
     }
     if (::bind(fd.get(), address.get(), address.length) < 0) {
-      return internal::ErrnoError(errno, absl::StrCat("bind(", spec.text, ")"));
+      return ErrnoError(errno, absl::StrCat("bind(", spec.text, ")"));
     }
   }
   if (spec.type != SOCK_DGRAM && ::listen(fd.get(), backlog) < 0) {
-    return internal::ErrnoError(errno, absl::StrCat("listen(", spec.text, ")"));
+    return ErrnoError(errno, absl::StrCat("listen(", spec.text, ")"));
   }
   return fd;
 }
@@ -207,7 +206,7 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
                                  absl::Duration timeout) {
   UniqueFd fd(::socket(spec.family, spec.type | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
-    return internal::ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
+    return ErrnoError(errno, absl::StrCat("socket(", spec.text, ")"));
   }
   // A blocking connect() waits for the server as long as the socket's send
   // timeout allows (SO_SNDTIMEO, man 7 socket); a new socket has none.
@@ -225,14 +224,12 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
     // When the timeout runs out, a unix connect() fails with EAGAIN (the
     // backlog stayed full) and a TCP one with EINPROGRESS (no handshake yet).
     if (bounded && (error == EAGAIN || error == EINPROGRESS)) {
-      return internal::WithErrno(
-          absl::DeadlineExceededError(
-              absl::StrCat("connect(", spec.text, "): timed out after ",
+      return WithErrno(absl::DeadlineExceededError(absl::StrCat(
+                           "connect(", spec.text, "): timed out after ",
                            absl::FormatDuration(timeout))),
-          ETIMEDOUT);
+                       ETIMEDOUT);
     }
-    return internal::ErrnoError(error,
-                                absl::StrCat("connect(", spec.text, ")"));
+    return ErrnoError(error, absl::StrCat("connect(", spec.text, ")"));
   }
   // Later sends are the caller's business: leave no timeout behind.
   if (bounded) {
@@ -241,7 +238,5 @@ absl::StatusOr<UniqueFd> Connect(const SocketSpec& spec,
   }
   return fd;
 }
-
-int ErrnoOf(const absl::Status& status) { return internal::ErrnoOf(status); }
 
 }  // namespace sdfd

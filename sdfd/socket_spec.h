@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd {
@@ -59,16 +60,11 @@ absl::StatusOr<UniqueFd> Listen(const SocketSpec& spec, int backlog);
 // waiting at most `timeout` for the server to accept (a unix socket whose
 // backlog is full, a TCP handshake that does not complete). The returned
 // socket has no send timeout left on it. The error carries the errno of the
-// failing call (ErrnoOf), so a caller can tell ENOENT from EACCES from
-// ECONNREFUSED; a timeout that ran out is DeadlineExceededError with
-// ETIMEDOUT.
+// failing call (ErrnoOf, sdfd/errno_status.h), so a caller can tell ENOENT from
+// EACCES from ECONNREFUSED; a timeout that ran out is DeadlineExceededError
+// with ETIMEDOUT.
 absl::StatusOr<UniqueFd> Connect(
     const SocketSpec& spec, absl::Duration timeout = absl::InfiniteDuration());
-
-// ErrnoOf returns the errno behind an error from this library (the failing
-// call's, or EINVAL/ERANGE for malformed input), and 0 for OK or an error
-// that has none.
-int ErrnoOf(const absl::Status& status);
 
 }  // namespace sdfd
 

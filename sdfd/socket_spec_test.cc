@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/socket_info.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
@@ -108,23 +108,23 @@ void RoundTrip(SocketSpec spec) {
 }
 
 TEST(ListenAndConnect, UnixStreamPath) {
-  RoundTrip(Parse("unix:" + internal::UniqueSocketPath("spec")));
+  RoundTrip(Parse("unix:" + test::UniqueSocketPath("spec")));
 }
 TEST(ListenAndConnect, UnixAbstract) {
-  RoundTrip(Parse("unix:@" + internal::UniqueSocketPath("spec")));
+  RoundTrip(Parse("unix:@" + test::UniqueSocketPath("spec")));
 }
 TEST(ListenAndConnect, UnixSeqpacket) {
-  RoundTrip(Parse("unix-seqpacket:" + internal::UniqueSocketPath("spec")));
+  RoundTrip(Parse("unix-seqpacket:" + test::UniqueSocketPath("spec")));
 }
 TEST(ListenAndConnect, UnixDatagram) {
-  RoundTrip(Parse("unix-dgram:" + internal::UniqueSocketPath("spec")));
+  RoundTrip(Parse("unix-dgram:" + test::UniqueSocketPath("spec")));
 }
 TEST(ListenAndConnect, Tcp4) { RoundTrip(Parse("tcp:127.0.0.1:0")); }
 TEST(ListenAndConnect, Tcp6) { RoundTrip(Parse("tcp:[::1]:0")); }
 TEST(ListenAndConnect, Udp4) { RoundTrip(Parse("udp:127.0.0.1:0")); }
 
 TEST(Listen, RemovesStaleSocketNobodyListensOn) {
-  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("stale"));
+  SocketSpec spec = Parse("unix:" + test::UniqueSocketPath("stale"));
   {
     absl::StatusOr<UniqueFd> old = Listen(spec, 1);
     ASSERT_TRUE(old.ok()) << old.status();
@@ -137,24 +137,24 @@ TEST(Listen, RemovesStaleSocketNobodyListensOn) {
 }
 
 TEST(Listen, NeverRemovesLiveSocket) {
-  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("live"));
+  SocketSpec spec = Parse("unix:" + test::UniqueSocketPath("live"));
   absl::StatusOr<UniqueFd> live = Listen(spec, 1);
   ASSERT_TRUE(live.ok()) << live.status();
   absl::StatusOr<UniqueFd> second = Listen(spec, 1);
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(internal::ErrnoOf(second.status()), EADDRINUSE);
+  EXPECT_EQ(ErrnoOf(second.status()), EADDRINUSE);
   EXPECT_THAT(second.status().message(), HasSubstr("bind(" + spec.text + ")"));
   // The first listener still owns the path and accepts.
   EXPECT_TRUE(Connect(spec).ok());
 }
 
 TEST(Listen, NeverRemovesNonSocketFile) {
-  const std::string path = internal::UniqueSocketPath("regular");
+  const std::string path = test::UniqueSocketPath("regular");
   UniqueFd file(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
   ASSERT_TRUE(file.valid());
   absl::StatusOr<UniqueFd> fd = Listen(Parse("unix:" + path), 1);
   ASSERT_FALSE(fd.ok());
-  EXPECT_EQ(internal::ErrnoOf(fd.status()), EADDRINUSE);
+  EXPECT_EQ(ErrnoOf(fd.status()), EADDRINUSE);
   struct stat st;
   ASSERT_EQ(::lstat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
@@ -162,22 +162,22 @@ TEST(Listen, NeverRemovesNonSocketFile) {
 
 TEST(Connect, KeepsErrnoAsCode) {
   absl::StatusOr<UniqueFd> missing =
-      Connect(Parse("unix:" + internal::UniqueSocketPath("missing")));
+      Connect(Parse("unix:" + test::UniqueSocketPath("missing")));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(internal::ErrnoOf(missing.status()), ENOENT);
+  EXPECT_EQ(ErrnoOf(missing.status()), ENOENT);
 
-  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("refused"));
+  SocketSpec spec = Parse("unix:" + test::UniqueSocketPath("refused"));
   { ASSERT_TRUE(Listen(spec, 1).ok()); }
   absl::StatusOr<UniqueFd> refused = Connect(spec);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(internal::ErrnoOf(refused.status()), ECONNREFUSED);
+  EXPECT_EQ(ErrnoOf(refused.status()), ECONNREFUSED);
   EXPECT_THAT(refused.status().message(),
               HasSubstr("connect(" + spec.text + "): Connection refused"));
 }
 
 TEST(Connect, TimesOutOnFullBacklogWithEtimedout) {
-  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("full"));
+  SocketSpec spec = Parse("unix:" + test::UniqueSocketPath("full"));
   absl::StatusOr<UniqueFd> listener = Listen(spec, 0);
   ASSERT_TRUE(listener.ok()) << listener.status();
   // Backlog 0 admits one pending connection; the next one has to wait.
@@ -192,7 +192,7 @@ TEST(Connect, TimesOutOnFullBacklogWithEtimedout) {
 }
 
 TEST(Connect, LeavesNoSendTimeoutBehind) {
-  SocketSpec spec = Parse("unix:" + internal::UniqueSocketPath("timeo"));
+  SocketSpec spec = Parse("unix:" + test::UniqueSocketPath("timeo"));
   absl::StatusOr<UniqueFd> listener = Listen(spec, 8);
   ASSERT_TRUE(listener.ok()) << listener.status();
   absl::StatusOr<UniqueFd> fd = Connect(spec, absl::Seconds(3));

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/testing/test_child.h"
 
 namespace sdfd {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 // describes the result and what is left of the environment.
 std::string Interval(std::optional<std::string> usec,
                      std::optional<std::string> pid, bool unset = false) {
-  absl::StatusOr<std::string> out = internal::RunInChild(
+  absl::StatusOr<std::string> out = test::RunInChild(
       {}, {{"WATCHDOG_USEC", usec}, {"WATCHDOG_PID", pid}}, [unset] {
         absl::StatusOr<absl::Duration> d = WatchdogInterval(unset);
         const bool left = std::getenv("WATCHDOG_USEC") != nullptr ||

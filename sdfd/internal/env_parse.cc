@@ -11,7 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 
 namespace sdfd::internal {
 namespace {

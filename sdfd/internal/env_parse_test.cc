@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/errno_status.h"
+#include "sdfd/errno_status.h"
 
 namespace sdfd::internal {
 namespace {

@@ -8,8 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/internal/env_parse.h"
-#include "sdfd/internal/errno_status.h"
 
 namespace sdfd::internal {
 namespace {

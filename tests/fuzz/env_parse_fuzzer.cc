@@ -59,8 +59,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/internal/env_parse.h"
-#include "sdfd/internal/errno_status.h"
 #include "sdfd/listen_fds.h"
 #include "sdfd/watchdog.h"
 
@@ -98,7 +98,7 @@ std::string SdfdListen(bool unset) {
   options.unset_environment = unset;
   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds(options);
   if (!fds.ok()) {
-    return absl::StrCat(sdfd::internal::NegativeErrnoOf(fds.status()));
+    return absl::StrCat(sdfd::NegativeErrnoOf(fds.status()));
   }
   // libsystemd returns 0 and no names when not activated.
   if (fds->empty()) return "0";
@@ -126,7 +126,7 @@ std::string LibsystemdListen(bool unset) {
 
 std::string SdfdWatchdog(bool unset) {
   absl::StatusOr<absl::Duration> d = sdfd::WatchdogInterval(unset);
-  if (!d.ok()) return absl::StrCat(sdfd::internal::NegativeErrnoOf(d.status()));
+  if (!d.ok()) return absl::StrCat(sdfd::NegativeErrnoOf(d.status()));
   if (*d == absl::ZeroDuration()) return "0";
   const int64_t seconds = absl::ToInt64Seconds(*d);
   const uint64_t usec = static_cast<uint64_t>(seconds) * 1000000 +

@@ -21,7 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sdfd/internal/notify_receiver.h"
+#include "sdfd/testing/notify_receiver.h"
 #include "tests/integration/daemon/harness.h"
 
 namespace foobard::testing {
@@ -117,7 +117,7 @@ TEST(StalledReader, SigtermStopsWithinDrainTimeoutWhileTheLogPipeIsFull) {
 TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
   const std::string dir = SocketDir();
   NotifySocket notify(dir + "/notify");
-  const int filler = sdfd::internal::FillNotifyQueue(notify.path());
+  const int filler = sdfd::test::FillNotifyQueue(notify.path());
   ASSERT_GT(filler, 0);
   const std::string path = dir + "/n.sk";
   // WATCHDOG_USEC=20ms: a ping due every 10 ms, and READY=1 due at once,
@@ -161,7 +161,7 @@ TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
 TEST(StalledReader, HandoffIntoAFullNotifyQueueEndsAtTheDrainTimeout) {
   const std::string dir = SocketDir();
   NotifySocket notify(dir + "/notify");
-  ASSERT_GT(sdfd::internal::FillNotifyQueue(notify.path()), 0);
+  ASSERT_GT(sdfd::test::FillNotifyQueue(notify.path()), 0);
   const std::string path = dir + "/h.sk";
   // The socket exists before foobard runs (systemd-socket-activate), so no
   // READY=1 is needed to know when to connect.

@@ -1,4 +1,4 @@
-// sdfd/internal/errno_status.h: absl::Status values that keep the errno of
+// sdfd/errno_status.h: absl::Status values that keep the errno of
 // the failing call, so results can be compared with libsystemd's.
 //
 // libsystemd reports failures as a negative errno (-EINVAL, -ERANGE, -EBADF).
@@ -6,19 +6,19 @@
 // differential tests and the fuzzer can check that both libraries failed for
 // the same reason, and callers can branch on it without parsing messages.
 //
-//   absl::Status s = sdfd::internal::ErrnoError(EBADF, "fcntl(5, F_GETFD)");
+//   absl::Status s = sdfd::ErrnoError(EBADF, "fcntl(5, F_GETFD)");
 //   // s.code() == absl::StatusCode::kFailedPrecondition
 //   // s.message() == "fcntl(5, F_GETFD): Bad file descriptor"
 //   // s.ToString() == "FAILED_PRECONDITION: fcntl(5, F_GETFD): Bad file
 //   //                  descriptor [errno='9']"
-//   // sdfd::internal::ErrnoOf(s) == EBADF
-#ifndef SDFD_INTERNAL_ERRNO_STATUS_H_
-#define SDFD_INTERNAL_ERRNO_STATUS_H_
+//   // sdfd::ErrnoOf(s) == EBADF
+#ifndef SDFD_ERRNO_STATUS_H_
+#define SDFD_ERRNO_STATUS_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace sdfd::internal {
+namespace sdfd {
 
 // kErrnoPayloadUrl is the payload key under which the errno is stored, as
 // decimal text. It is short on purpose: absl::Status's operator<< prints
@@ -49,6 +49,6 @@ int ErrnoOf(const absl::Status& status);
 // differential tests treat as a mismatch).
 int NegativeErrnoOf(const absl::Status& status);
 
-}  // namespace sdfd::internal
+}  // namespace sdfd
 
-#endif  // SDFD_INTERNAL_ERRNO_STATUS_H_
+#endif  // SDFD_ERRNO_STATUS_H_

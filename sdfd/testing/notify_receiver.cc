@@ -1,4 +1,4 @@
-#include "sdfd/internal/notify_receiver.h"
+#include "sdfd/testing/notify_receiver.h"
 
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
@@ -13,9 +13,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/testing/test_child.h"
 
-namespace sdfd::internal {
+namespace sdfd::test {
 
 Receiver::Receiver(bool abstract) {
   fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -163,4 +163,4 @@ int FillNotifyQueue(const std::string& path) {
   return errno == EAGAIN ? sent : -1;
 }
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test

@@ -1,4 +1,4 @@
-#include "sdfd/internal/outcome.h"
+#include "sdfd/testing/outcome.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,11 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "sdfd/internal/errno_status.h"
-#include "sdfd/internal/test_child.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/listen_fds.h"
+#include "sdfd/testing/test_child.h"
 
-namespace sdfd::internal {
+namespace sdfd::test {
 
 std::string FormatListenOutcome(int r, const std::vector<std::string>& names,
                                 int slots) {
@@ -57,4 +57,4 @@ std::string SdfdListenOutcome(bool unset_environment, int slots) {
   return FormatListenOutcome(static_cast<int>(fds->size()), names, slots);
 }
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test

@@ -1,4 +1,4 @@
-// sdfd/internal/test_child.h: run a function in a forked child that has been
+// sdfd/testing/test_child.h: run a function in a forked child that has been
 // handed fds and environment exactly as systemd hands them to a service.
 //
 // The LISTEN_FDS protocol is about fd numbers 3, 4, ... and the environment
@@ -14,8 +14,8 @@
 //                                        {"LISTEN_FDS", "1"}},
 //       [] { return DescribeOutcome(sdfd::ListenFds()); });
 //   ASSERT_TRUE(out.ok()) << out.status();  // child crashed or exited non-zero
-#ifndef SDFD_INTERNAL_TEST_CHILD_H_
-#define SDFD_INTERNAL_TEST_CHILD_H_
+#ifndef SDFD_TESTING_TEST_CHILD_H_
+#define SDFD_TESTING_TEST_CHILD_H_
 
 #include <functional>
 #include <optional>
@@ -25,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace sdfd::internal {
+namespace sdfd::test {
 
 // FdKind is what the child finds at one fd slot.
 enum class FdKind {
@@ -78,6 +78,6 @@ std::string TestTmpDir();
 // /tmp with mkdtemp and removes at exit.
 std::string UniqueSocketPath(const std::string& stem);
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test
 
-#endif  // SDFD_INTERNAL_TEST_CHILD_H_
+#endif  // SDFD_TESTING_TEST_CHILD_H_

@@ -1,4 +1,4 @@
-#include "sdfd/internal/test_child.h"
+#include "sdfd/testing/test_child.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -24,7 +24,7 @@
 #include "absl/strings/str_replace.h"
 #include "sdfd/unique_fd.h"
 
-namespace sdfd::internal {
+namespace sdfd::test {
 namespace {
 
 // Fds at and above this number are free for the child's own bookkeeping:
@@ -354,4 +354,4 @@ absl::StatusOr<std::string> RunInChild(
   return output;
 }
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test

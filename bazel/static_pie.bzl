@@ -5,7 +5,7 @@ library, whose linkopts switch to GNU ld and -static-pie (gold cannot link
 one), and the toolchain feature supports_start_end_lib turned off, because
 GNU ld does not know gold's --start-lib. This macro sets both.
 
-    load("//daemon:static_pie.bzl", "static_pie_binary")
+    load("//bazel:static_pie.bzl", "static_pie_binary")
 
     static_pie_binary(
         name = "foobard",

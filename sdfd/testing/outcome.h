@@ -1,4 +1,4 @@
-// sdfd/internal/outcome.h: one-line text summaries of what an activation call
+// sdfd/testing/outcome.h: one-line text summaries of what an activation call
 // did, so tests (and the differential tests against libsystemd) can compare
 // whole outcomes with a single EXPECT_EQ.
 //
@@ -13,13 +13,13 @@
 //
 //   std::string out = SdfdListenOutcome(/*unset_environment=*/true, 2);
 //   // "r=2 names=[a|b] cloexec=[1|1] env=[-|-|-]"
-#ifndef SDFD_INTERNAL_OUTCOME_H_
-#define SDFD_INTERNAL_OUTCOME_H_
+#ifndef SDFD_TESTING_OUTCOME_H_
+#define SDFD_TESTING_OUTCOME_H_
 
 #include <string>
 #include <vector>
 
-namespace sdfd::internal {
+namespace sdfd::test {
 
 // FormatListenOutcome renders one outcome; `r` and `names` come from the
 // library under test, the fd flags and environment are read now.
@@ -30,6 +30,6 @@ std::string FormatListenOutcome(int r, const std::vector<std::string>& names,
 // the fd flags while the returned fds are still open.
 std::string SdfdListenOutcome(bool unset_environment, int slots);
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test
 
-#endif  // SDFD_INTERNAL_OUTCOME_H_
+#endif  // SDFD_TESTING_OUTCOME_H_

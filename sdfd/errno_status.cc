@@ -1,4 +1,5 @@
-#include "sdfd/internal/errno_status.h"
+// sdfd/errno_status.cc: see errno_status.h.
+#include "sdfd/errno_status.h"
 
 #include <cerrno>
 #include <string>
@@ -7,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace sdfd::internal {
+namespace sdfd {
 
 absl::Status WithErrno(absl::Status status, int errno_value) {
   status.SetPayload(kErrnoPayloadUrl, absl::Cord(absl::StrCat(errno_value)));
@@ -42,4 +43,4 @@ int NegativeErrnoOf(const absl::Status& status) {
   return errno_value > 0 ? -errno_value : -EIO;
 }
 
-}  // namespace sdfd::internal
+}  // namespace sdfd

@@ -1,4 +1,4 @@
-// sdfd/internal/notify_receiver.h: a stand-in for the service manager's end
+// sdfd/testing/notify_receiver.h: a stand-in for the service manager's end
 // of NOTIFY_SOCKET, for tests.
 //
 // It binds an AF_UNIX datagram socket (path or abstract) with SO_PASSCRED, so
@@ -10,8 +10,8 @@
 //   setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);  // in a child
 //   std::optional<Datagram> d = receiver.Receive();
 //   if (!d.has_value()) FAIL() << "nothing was sent";
-#ifndef SDFD_INTERNAL_NOTIFY_RECEIVER_H_
-#define SDFD_INTERNAL_NOTIFY_RECEIVER_H_
+#ifndef SDFD_TESTING_NOTIFY_RECEIVER_H_
+#define SDFD_TESTING_NOTIFY_RECEIVER_H_
 
 #include <sys/socket.h>
 
@@ -22,7 +22,7 @@
 
 #include "sdfd/unique_fd.h"
 
-namespace sdfd::internal {
+namespace sdfd::test {
 
 // Datagram is one received notification.
 struct Datagram {
@@ -97,6 +97,6 @@ std::string Inode(int fd);
 // failed with anything but EAGAIN.
 int FillNotifyQueue(const std::string& path);
 
-}  // namespace sdfd::internal
+}  // namespace sdfd::test
 
-#endif  // SDFD_INTERNAL_NOTIFY_RECEIVER_H_
+#endif  // SDFD_TESTING_NOTIFY_RECEIVER_H_
