@@ -31,7 +31,10 @@ Usage:
 
 check-tree covers every header git knows of (tracked, or new and not
 ignored) under sdfd/ (except sdfd/internal/, which is private), common/,
-daemon/ and client/. A header of a library in the test's `pending_libs`
+daemon/ and client/. Test helpers are in scope where they are a library
+other packages use (sdfd/testing/, shared by libsdfd's tests, the fuzzers
+and the integration tests; client/test_*.h); tests/ is not: its helpers
+serve only the tests beside them, which show their use. A header of a library in the test's `pending_libs`
 (owners still rewriting its example) is reported as SKIP, not FAIL. It ends with "N passed, N failed, N skipped" and exits 1
 when anything failed.
 """
