@@ -4,9 +4,11 @@
 // corrupted messages), 2 usage error. Errors are one line on stderr that
 // says what to do.
 //
-//   int main(int argc, char** argv) { return foobar::client::Main(argc, argv);
-//   }
-//   // $ foobar --connect=unix:/nope   -> exit 1, and on stderr:
+// Example:
+//   // main.cc: int main(int argc, char** argv) { return Main(argc, argv); }
+//   char arg0[] = "foobar", arg1[] = "--connect=unix:/nope";
+//   char* argv[] = {arg0, arg1, nullptr};
+//   return foobar::client::Main(2, argv);  // 1, and on stderr:
 //   // foobar: cannot connect to /nope: No such file or directory (is ...)
 #ifndef CLIENT_APP_H_
 #define CLIENT_APP_H_

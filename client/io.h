@@ -1,10 +1,9 @@
 // client/io.h: small blocking-I/O helpers shared by the client's modes.
 //
-//   if (absl::Status s = foobar::client::WriteAll(STDOUT_FILENO, echo,
-//                                                 "stdout");
-//       !s.ok()) {
-//     return s;  // "write(stdout): No space left on device"
-//   }
+// Example:
+//   absl::Status s = foobar::client::WriteAll(STDOUT_FILENO, "hi\n", "stdout");
+//   if (!s.ok()) return 1;  // "write(stdout): No space left on device"
+//   int ms = foobar::client::PollMillis(absl::Microseconds(10));  // 1, not 0
 #ifndef CLIENT_IO_H_
 #define CLIENT_IO_H_
 

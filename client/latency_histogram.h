@@ -6,9 +6,10 @@
 // sample. Recording is a few integer operations and one increment, with no
 // allocation; the whole histogram is ~30 KiB however many samples it holds.
 //
+// Example:
 //   foobar::client::LatencyHistogram histogram;
-//   histogram.Record(elapsed_ns);
-//   if (histogram.count() == 0) return;  // percentiles of nothing are 0
+//   histogram.Record(/*ns=*/25000);
+//   if (histogram.count() == 0) return 1;  // percentiles of nothing are 0
 //   double p99_us = histogram.Percentile(0.99) / 1000.0;
 #ifndef CLIENT_LATENCY_HISTOGRAM_H_
 #define CLIENT_LATENCY_HISTOGRAM_H_

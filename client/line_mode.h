@@ -9,9 +9,12 @@
 // connection is half-closed and whatever the server still sends is printed
 // until it closes.
 //
-//   absl::Status s = foobar::client::RunLineMode(
-//       fd.get(), {.target = "/run/foobar.sk", .timeout = absl::Seconds(10)});
-//   if (!s.ok()) return s;  // "no echo from /run/foobar.sk within 10s (...)"
+// Example:
+//   const int fd = 3;  // connected to the server (client/target.h)
+//   foobar::client::LineModeOptions options;
+//   options.target = "/run/foobar.sk";
+//   absl::Status s = foobar::client::RunLineMode(fd, options);
+//   if (!s.ok()) return 1;  // "no echo from /run/foobar.sk within 10s (...)"
 #ifndef CLIENT_LINE_MODE_H_
 #define CLIENT_LINE_MODE_H_
 

@@ -7,9 +7,12 @@
 // of the input the socket is half-closed; the mode ends when the server
 // closes and everything it sent has been written out.
 //
-//   absl::Status s = foobar::client::RunRawMode(
-//       fd.get(), {.target = "/run/foobar.sk", .timeout = absl::Seconds(10)});
-//   if (!s.ok()) return s;  // "connection to /run/foobar.sk was reset ..."
+// Example:
+//   const int fd = 3;  // connected to the server (client/target.h)
+//   foobar::client::RawModeOptions options;
+//   options.target = "/run/foobar.sk";
+//   absl::Status s = foobar::client::RunRawMode(fd, options);
+//   if (!s.ok()) return 1;  // "connection to /run/foobar.sk was reset ..."
 #ifndef CLIENT_RAW_MODE_H_
 #define CLIENT_RAW_MODE_H_
 

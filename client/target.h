@@ -5,9 +5,13 @@
 // the messages (which the integration tests assert exactly) lives in one
 // place. Messages carry no "foobar: " prefix; main() adds it.
 //
+// Example:
+//   absl::StatusOr<sdfd::SocketSpec> spec =
+//       sdfd::ParseSocketSpec("unix:/run/foobar.sk");
+//   if (!spec.ok()) return 2;
 //   absl::StatusOr<sdfd::UniqueFd> fd =
-//       foobar::client::ConnectWithTimeout(spec, absl::Seconds(10));
-//   if (!fd.ok()) return fd.status();
+//       foobar::client::ConnectWithTimeout(*spec, absl::Seconds(10));
+//   if (!fd.ok()) return 1;  // fd.status().message() is, for ENOENT:
 //   // "cannot connect to /run/foobar.sk: No such file or directory (is
 //   //  foobar.socket running? try: systemctl enable --now foobar.socket)"
 #ifndef CLIENT_TARGET_H_

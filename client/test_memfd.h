@@ -2,11 +2,13 @@
 // mode tests. A file never blocks its writer, so a test needs no thread
 // besides its echo server.
 //
-//   sdfd::UniqueFd in = MemFdWith("a\nb\n");   // read from the start
-//   sdfd::UniqueFd out = MemFdWith("");
-//   ASSERT_TRUE(RunLineMode(...).ok());
-//   EXPECT_EQ(ReadAllFromStart(out.get()), "a\nb\n");  // failures are
-//                                                       // test failures
+// Example:
+//   sdfd::UniqueFd in = foobar::client::MemFdWith("a\nb\n");  // stdin
+//   sdfd::UniqueFd out = foobar::client::MemFdWith("");       // stdout
+//   if (!in.valid() || !out.valid()) return 1;  // and the test has failed
+//   // RunLineMode(socket, options) with in_fd = in.get(), out_fd = out.get()
+//   std::string printed = foobar::client::ReadAllFromStart(out.get());
+//   if (printed != "a\nb\n") return 1;  // in a test: EXPECT_EQ
 #ifndef CLIENT_TEST_MEMFD_H_
 #define CLIENT_TEST_MEMFD_H_
 

@@ -1,10 +1,13 @@
 // common/clock.h: the monotonic clock as integer nanoseconds, the unit
 // foobard's event loop and foobar's benchmark keep their deadlines in.
 //
-//   const int64_t start = foobar::MonotonicNanos();
-//   // ... work ...
-//   const int64_t elapsed_ns = foobar::MonotonicNanos() - start;
-//   (void)elapsed_ns;
+// Example:
+//   // Nothing here can fail: CLOCK_MONOTONIC always exists on Linux.
+//   const int64_t deadline_ns =
+//       foobar::MonotonicNanos() + 5 * foobar::kNanosPerSecond;
+//   int timeout_ms =
+//       foobar::MillisUntil(deadline_ns, foobar::MonotonicNanos());
+//   // poll(fds, n, timeout_ms): 0 once the deadline has passed
 #ifndef COMMON_CLOCK_H_
 #define COMMON_CLOCK_H_
 

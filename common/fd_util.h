@@ -1,13 +1,14 @@
 // common/fd_util.h: file-descriptor chores foobard and foobar both need,
 // written once: non-blocking mode and the process's fd limit.
 //
-//   int fds[2];
-//   if (::pipe(fds) != 0) return 1;
-//   absl::Status s = foobar::SetNonBlocking(fds[0]);
-//   if (!s.ok()) return sdfd::ErrnoOf(s);  // EBADF: not an open fd
+// Example:
+//   const int fd = 3;  // a socket systemd passed (sdfd/listen_fds.h)
+//   absl::Status s = foobar::SetNonBlocking(fd);
+//   if (!s.ok()) return 1;  // EBADF (sdfd::ErrnoOf): fd is not open
 //   absl::StatusOr<foobar::FdLimit> limit = foobar::RaiseFdLimit();
-//   if (limit.ok() && limit->soft < 10000) {
-//     // fewer clients than hoped: say so
+//   if (!limit.ok()) return 1;  // the limit is unchanged
+//   if (limit->soft < 10000) {
+//     // Fewer clients than hoped: say so.
 //   }
 #ifndef COMMON_FD_UTIL_H_
 #define COMMON_FD_UTIL_H_

@@ -13,9 +13,16 @@
 //   * not activated: the daemon binds its own sockets from spec strings
 //     (see sdfd/socket_spec.h), so it runs the same with or without systemd.
 //
+// Example:
 //   absl::StatusOr<sdfd::Activation> act = sdfd::ReceiveActivation();
-//   if (!act.ok()) return Usage(act.status());
-//   if (act->kind == sdfd::ActivationKind::kNone) { /* bind --listen specs */ }
+//   if (!act.ok()) {  // a malformed LISTEN_* variable: a usage error
+//     std::fprintf(stderr, "foobard: %s\n", act.status().ToString().c_str());
+//     return 2;
+//   }
+//   if (act->kind == sdfd::ActivationKind::kNone) {
+//     return 0;  // not activated: bind the --listen specs instead
+//   }
+//   std::vector<sdfd::ListenFd> sockets = std::move(act->fds);
 #ifndef SDFD_ACTIVATION_H_
 #define SDFD_ACTIVATION_H_
 

@@ -6,12 +6,14 @@
 // differential tests and the fuzzer can check that both libraries failed for
 // the same reason, and callers can branch on it without parsing messages.
 //
+// Example:
 //   absl::Status s = sdfd::ErrnoError(EBADF, "fcntl(5, F_GETFD)");
 //   // s.code() == absl::StatusCode::kFailedPrecondition
 //   // s.message() == "fcntl(5, F_GETFD): Bad file descriptor"
 //   // s.ToString() == "FAILED_PRECONDITION: fcntl(5, F_GETFD): Bad file
 //   //                  descriptor [errno='9']"
-//   // sdfd::ErrnoOf(s) == EBADF
+//   if (sdfd::ErrnoOf(s) == EBADF) return 1;  // branch on errno, not text
+//   if (sdfd::ErrnoOf(absl::OkStatus()) == 0) return 0;  // 0: no errno
 #ifndef SDFD_ERRNO_STATUS_H_
 #define SDFD_ERRNO_STATUS_H_
 

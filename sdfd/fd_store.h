@@ -13,10 +13,15 @@
 //     stores the fd under a default name, logging only "Passed FDNAME= name
 //     is invalid, ignoring.". PidNotifyWithFds() refuses such a message.
 //
+// Example:
 //   absl::StatusOr<std::optional<unsigned>> max = sdfd::FdStoreMax();
-//   if (!max.ok()) return max.status();        // FDSTORE=abc: EINVAL
-//   if (max->has_value() && **max < wanted) Warn("fd store too small");
-//   if (!sdfd::FdNameIsValid(name)) return absl::InvalidArgumentError(name);
+//   if (!max.ok()) return 1;  // FDSTORE=abc: InvalidArgument, errno EINVAL
+//   if (!max->has_value()) {
+//     // No $FDSTORE: the store is off, or systemd is older than v254.
+//   } else if (**max < 100) {
+//     // The store cannot hold 100 fds: say so.
+//   }
+//   if (!sdfd::FdNameIsValid("conn:1")) return 2;  // ':' separates names
 #ifndef SDFD_FD_STORE_H_
 #define SDFD_FD_STORE_H_
 

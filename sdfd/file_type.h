@@ -9,9 +9,11 @@
 // checks on every kind of fd. With a path they also say whether the fd is
 // that very file. Socket fds are for sdfd/socket_info.h.
 //
-//   absl::StatusOr<bool> fifo = sdfd::IsFifo(fd.get(), "/run/foobar.fifo");
-//   if (!fifo.ok()) return fifo.status();        // EBADF: fd not open
-//   if (!*fifo) return absl::FailedPreconditionError("not our FIFO");
+// Example:
+//   const int fd = 3;  // the first fd systemd passed (sdfd/listen_fds.h)
+//   absl::StatusOr<bool> fifo = sdfd::IsFifo(fd, "/run/foobar.fifo");
+//   if (!fifo.ok()) return 1;  // EBADF: fd not open
+//   if (!*fifo) return 2;      // not a FIFO, or another one
 #ifndef SDFD_FILE_TYPE_H_
 #define SDFD_FILE_TYPE_H_
 

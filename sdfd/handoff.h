@@ -37,22 +37,29 @@
 // own. TakeHandoffs() moves the bundle entries out of the ListenFd list, and
 // the returned HandoffEntry values own the received connections.
 //
-//   // Old instance, on SIGTERM, after serving stopped:
+// Example:
+//   // The old instance, on SIGTERM, once it stopped serving:
+//   std::vector<std::pair<sdfd::UniqueFd, std::string>> conns;  // fd, unsent
 //   sdfd::HandoffWriter writer;
-//   for (Conn& c : conns) {
-//     absl::Status s = writer.Add(c.fd.get(), c.unsent);
-//     if (!s.ok()) Log("closing ", c.fd.get(), ": ", s);  // over the cap
+//   for (auto& [fd, unsent] : conns) {
+//     absl::Status s = writer.Add(fd.get(), unsent);
+//     if (!s.ok()) fd.reset();  // over the cap: this client is dropped
 //   }
 //   absl::StatusOr<bool> stored = sdfd::StoreHandoff(writer);
-//   if (!stored.ok()) Log(stored.status());  // e.g. EAGAIN: too large
+//   if (!stored.ok()) return 1;  // e.g. ResourceExhausted: too large
 //   absl::StatusOr<bool> seen = sdfd::NotifyBarrier(absl::Seconds(5));
+//   if (!seen.ok()) return 1;  // PID 1 may not have the bundle yet
 //
-//   // New instance, at start:
-//   std::vector<sdfd::ListenFd> fds = *sdfd::ListenFds();
-//   for (sdfd::TakenHandoff& t : sdfd::TakeHandoffs(fds)) {
-//     if (!t.entries.ok()) Log(t.entries.status());  // corrupt: none served
-//     else for (sdfd::HandoffEntry& e : *t.entries) Serve(e.fd, e.state);
+// Example:
+//   // The new instance, at start:
+//   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds();
+//   if (!fds.ok()) return 2;
+//   std::vector<sdfd::HandoffEntry> resumed;
+//   for (sdfd::TakenHandoff& t : sdfd::TakeHandoffs(*fds)) {
+//     if (!t.entries.ok()) continue;  // a corrupt bundle: none is served
+//     for (sdfd::HandoffEntry& e : *t.entries) resumed.push_back(std::move(e));
 //   }
+//   // Best effort: a stale entry is only replaced by the next handoff.
 //   (void)sdfd::RemoveHandoffFromStore();  // FDSTOREREMOVE=1
 #ifndef SDFD_HANDOFF_H_
 #define SDFD_HANDOFF_H_

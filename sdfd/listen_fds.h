@@ -36,12 +36,16 @@
 // EBADF) as the status payload "errno" (decimal text), which absl prints as
 // "[errno='22']"; read it with status.GetPayload("errno").
 //
+// Example:
 //   absl::StatusOr<std::vector<sdfd::ListenFd>> fds = sdfd::ListenFds();
-//   if (!fds.ok()) {
-//     std::cerr << "foobard: " << fds.status() << "\n";  // e.g. LISTEN_FDS=abc
+//   if (!fds.ok()) {  // e.g. LISTEN_FDS=abc: InvalidArgument, errno EINVAL
+//     std::fprintf(stderr, "foobard: %s\n", fds.status().ToString().c_str());
 //     return 2;
 //   }
-//   for (sdfd::ListenFd& fd : *fds) Serve(std::move(fd.fd), fd.name);
+//   if (fds->empty()) return 0;  // not activated: bind sockets ourselves
+//   sdfd::ListenFd* web = sdfd::FindByName(*fds, "web");
+//   if (web == nullptr) return 2;  // no FileDescriptorName=web was passed
+//   sdfd::UniqueFd listener = std::move(web->fd);
 #ifndef SDFD_LISTEN_FDS_H_
 #define SDFD_LISTEN_FDS_H_
 

@@ -50,8 +50,17 @@
 // loop sets NotifyOptions::non_blocking: the send then fails at once with
 // errno EAGAIN (NotifyWouldBlock() says so), and the caller tries later.
 //
+// Example:
 //   absl::StatusOr<bool> sent = sdfd::Notify("READY=1\nSTATUS=Serving");
-//   if (!sent.ok()) LogWarning(sent.status());  // e.g. sendmsg: ECONNREFUSED
+//   if (!sent.ok()) return 1;  // e.g. sendmsg: ECONNREFUSED
+//   if (!*sent) return 0;      // no NOTIFY_SOCKET: no service manager
+//
+//   sdfd::NotifyOptions options;
+//   options.non_blocking = true;  // an event loop must not wait for PID 1
+//   sent = sdfd::PidNotifyWithFds("WATCHDOG=1", {}, options);
+//   if (!sent.ok() && sdfd::NotifyWouldBlock(sent.status())) {
+//     // PID 1's queue is full: nothing was sent, try again later.
+//   }
 #ifndef SDFD_NOTIFY_H_
 #define SDFD_NOTIFY_H_
 
@@ -133,8 +142,9 @@ bool NotifyWouldBlock(const absl::Status& status);
 // the manager did not answer in time, and the failing call's errno
 // otherwise. sdfd/differential_test.cc compares it with libsystemd's.
 //
+// Example:
 //   absl::StatusOr<bool> passed = sdfd::NotifyBarrier(absl::Seconds(5));
-//   if (!passed.ok()) LogWarning(passed.status());  // ETIMEDOUT: PID 1 busy
+//   if (!passed.ok()) return 1;  // ETIMEDOUT: PID 1 is busy
 absl::StatusOr<bool> NotifyBarrier(absl::Duration timeout,
                                    bool unset_environment = false);
 

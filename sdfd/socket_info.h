@@ -7,10 +7,14 @@
 // getsockname), the same facts sd_is_socket(), sd_is_socket_inet() and
 // sd_is_socket_unix() and sd_is_socket_sockaddr() test (man 3 sd_is_socket).
 //
-//   absl::StatusOr<sdfd::SocketInfo> info = sdfd::InspectSocket(fd.get());
-//   if (!info.ok()) return info.status();          // EBADF: fd not open
-//   if (!info->is_socket) return absl::FailedPreconditionError("not a socket");
-//   if (info->type == SOCK_DGRAM) ServeDatagrams(fd);
+// Example:
+//   const int fd = 3;  // the first fd systemd passed (sdfd/listen_fds.h)
+//   absl::StatusOr<sdfd::SocketInfo> info = sdfd::InspectSocket(fd);
+//   if (!info.ok()) return 1;        // EBADF: fd not open
+//   if (!info->is_socket) return 2;  // a FIFO or a file: sdfd/file_type.h
+//   std::string name = sdfd::Describe(*info);  // "unix:/x (stream, listening)"
+//   absl::StatusOr<bool> dgram = sdfd::IsSocket(fd, AF_UNSPEC, SOCK_DGRAM, -1);
+//   if (dgram.ok() && *dgram) return 3;  // serve it datagram by datagram
 #ifndef SDFD_SOCKET_INFO_H_
 #define SDFD_SOCKET_INFO_H_
 

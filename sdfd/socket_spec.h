@@ -18,10 +18,19 @@
 // is a socket nobody is listening on (a connect() attempt is refused); a live
 // socket or any other kind of file is an error, never deleted.
 //
-//   absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(arg);
-//   if (!spec.ok()) return Usage(spec.status());  // names the spec and why
+// Example:
+//   absl::StatusOr<sdfd::SocketSpec> spec =
+//       sdfd::ParseSocketSpec("unix:/run/foobar.sk");
+//   if (!spec.ok()) return 2;  // a usage error: names the spec and why
 //   absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, /*backlog=*/4096);
-//   if (!fd.ok()) return fd.status();  // "bind(unix:/x): Address in use"
+//   if (!fd.ok()) return 1;  // "bind(unix:/run/foobar.sk): Address already
+//                            //  in use" when another server listens there
+//
+//   absl::StatusOr<sdfd::UniqueFd> conn =
+//       sdfd::Connect(*spec, absl::Seconds(10));
+//   if (!conn.ok() && sdfd::ErrnoOf(conn.status()) == ENOENT) {
+//     return 1;  // no socket there: ECONNREFUSED, EACCES are told apart too
+//   }
 #ifndef SDFD_SOCKET_SPEC_H_
 #define SDFD_SOCKET_SPEC_H_
 

@@ -4,10 +4,11 @@
 // only at the syscall boundary. UniqueFd is move-only and closes on
 // destruction.
 //
+// Example:
 //   sdfd::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-//   if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket(AF_UNIX)");
-//   ::write(fd.get(), "x", 1);
-//   // closed here
+//   if (!fd.valid()) return errno;  // socket() failed: nothing to close
+//   if (::write(fd.get(), "x", 1) < 0) return errno;  // ENOTCONN; closed
+//   return 0;  // fd is closed here, on every path
 #ifndef SDFD_UNIQUE_FD_H_
 #define SDFD_UNIQUE_FD_H_
 

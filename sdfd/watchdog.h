@@ -9,8 +9,10 @@
 // must be neither 0 nor infinity (UINT64_MAX), and WATCHDOG_PID, when set, a
 // valid pid; the differential tests and the fuzzer compare both.
 //
+// Example:
 //   absl::StatusOr<absl::Duration> interval = sdfd::WatchdogInterval();
-//   if (!interval.ok()) return interval.status();  // WATCHDOG_USEC=abc
+//   if (!interval.ok()) return 2;  // WATCHDOG_USEC=abc: InvalidArgument
+//   absl::Duration ping_every = absl::InfiniteDuration();  // no watchdog
 //   if (*interval > absl::ZeroDuration()) ping_every = *interval / 2;
 #ifndef SDFD_WATCHDOG_H_
 #define SDFD_WATCHDOG_H_
