@@ -57,13 +57,19 @@ std::string Label(const FlagHelp& flag) {
              : absl::StrCat("--", flag.name, "=", flag.value_name);
 }
 
+// Words splits `text` at spaces.
+std::vector<absl::string_view> Words(absl::string_view text) {
+  return absl::StrSplit(text, ' ', absl::SkipEmpty());
+}
+
 // AppendWrapped appends `words` to `out`, whose last line is already
-// `column` characters long, breaking lines before kWidth and starting each
-// new one with `indent` spaces. A word longer than a line is not cut.
+// `column` characters long, one space apart, breaking lines before kWidth
+// and starting each new one with `indent` spaces. A word longer than a
+// line is not cut.
 void AppendWrapped(std::string& out, size_t column, size_t indent,
-                   absl::string_view text) {
+                   const std::vector<absl::string_view>& words) {
   bool line_has_words = false;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+  for (absl::string_view word : words) {
     if (line_has_words && column + 1 + word.size() > kWidth) {
       absl::StrAppend(&out, "\n", std::string(indent, ' '));
       column = indent;
@@ -80,9 +86,10 @@ void AppendWrapped(std::string& out, size_t column, size_t indent,
 }
 
 // AppendFlag appends one flag's entry: its label, then its help from
-// `column` on, each paragraph ("\n" in the help) on a line of its own.
+// `column` on, each paragraph ("\n" in the help) on a line of its own, and
+// `note` after the last word, never split across lines.
 void AppendFlag(std::string& out, size_t column, absl::string_view label,
-                absl::string_view help) {
+                absl::string_view help, absl::string_view note = "") {
   absl::StrAppend(&out, "  ", label);
   size_t at = 2 + label.size();
   if (at + 2 > column) {
@@ -90,20 +97,21 @@ void AppendFlag(std::string& out, size_t column, absl::string_view label,
     at = 0;
   }
   out.append(column - at, ' ');
-  bool first = true;
-  for (absl::string_view paragraph : absl::StrSplit(help, '\n')) {
-    if (!first) absl::StrAppend(&out, "\n", std::string(column, ' '));
-    AppendWrapped(out, column, column, paragraph);
-    first = false;
+  const std::vector<absl::string_view> paragraphs = absl::StrSplit(help, '\n');
+  for (size_t i = 0; i < paragraphs.size(); ++i) {
+    if (i > 0) absl::StrAppend(&out, "\n", std::string(column, ' '));
+    std::vector<absl::string_view> words = Words(paragraphs[i]);
+    if (i + 1 == paragraphs.size() && !note.empty()) words.push_back(note);
+    AppendWrapped(out, column, column, words);
   }
   out += '\n';
 }
 
-// DefaultNote is " (default: VALUE)", or "" when there is nothing to say.
+// DefaultNote is "(default: VALUE)", or "" when there is nothing to say.
 std::string DefaultNote(const absl::CommandLineFlag& flag) {
   const std::string value = flag.DefaultValue();
   if (value.empty() || (flag.IsOfType<bool>() && value == "false")) return "";
-  return absl::StrCat(" (default: ", value, ")");
+  return absl::StrCat("(default: ", value, ")");
 }
 
 }  // namespace
@@ -197,7 +205,7 @@ std::string HelpText(const CommandLineSpec& spec) {
   forms.push_back("--help | --version");
   for (size_t i = 0; i < forms.size(); ++i) {
     out += i == 0 ? lead : absl::StrCat(std::string(7, ' '), spec.program, " ");
-    AppendWrapped(out, lead.size(), lead.size(), forms[i]);
+    AppendWrapped(out, lead.size(), lead.size(), Words(forms[i]));
     out += '\n';
   }
   if (!spec.description.empty()) absl::StrAppend(&out, "\n", spec.description);
@@ -222,8 +230,7 @@ std::string HelpText(const CommandLineSpec& spec) {
         AppendFlag(out, column, Label(entry), "(not an absl flag)");
         continue;
       }
-      AppendFlag(out, column, Label(entry),
-                 absl::StrCat(flag->Help(), DefaultNote(*flag)));
+      AppendFlag(out, column, Label(entry), flag->Help(), DefaultNote(*flag));
     }
     if (s + 1 == sections.size()) {
       AppendFlag(out, column, kHelpLabel, kHelpText);
