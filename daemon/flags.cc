@@ -58,7 +58,7 @@ const NoMutexDeadlockDetection g_no_mutex_deadlock_detection;
 
 }  // namespace
 
-foobar::CommandLineSpec CommandLine() {
+foobar::CommandLineSpec Spec() {
   foobar::CommandLineSpec spec;
   spec.program = "foobard";
   spec.version = FOOBAR_VERSION;
@@ -87,14 +87,14 @@ foobar::CommandLineSpec CommandLine() {
 
 absl::StatusOr<foobar::CommandLineRequest> ParseFlags(int argc, char** argv) {
   absl::StatusOr<foobar::ParsedCommandLine> parsed = foobar::ParseCommandLine(
-      CommandLine(), std::vector<std::string>(argv, argv + argc));
+      Spec(), std::vector<std::string>(argv, argv + argc));
   if (!parsed.ok()) return parsed.status();
   return parsed->request;
 }
 
 int WriteHelpOrVersion(foobar::CommandLineRequest request) {
   const absl::Status written =
-      foobar::WriteRequestedText(CommandLine(), request, STDOUT_FILENO);
+      foobar::WriteRequestedText(Spec(), request, STDOUT_FILENO);
   if (written.ok()) return 0;
   const std::string line = absl::StrCat("<3>", written.message(), "\n");
   // Nothing is left to tell if stderr fails too: the exit code says it.

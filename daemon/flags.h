@@ -46,9 +46,9 @@ struct Config {
   bool verbose = false;
 };
 
-// CommandLine is foobard's command line: its flags, and the words of its
+// Spec is foobard's command line: its flags, and the words of its
 // --help and --version.
-foobar::CommandLineSpec CommandLine();
+foobar::CommandLineSpec Spec();
 
 // ParseFlags reads argv (argv[0] is the program) into foobard's flags with
 // foobar::ParseCommandLine, and returns what it asks for: kRun, or kHelp or
@@ -59,7 +59,7 @@ foobar::CommandLineSpec CommandLine();
 absl::StatusOr<foobar::CommandLineRequest> ParseFlags(int argc, char** argv);
 
 // WriteHelpOrVersion writes what `request` asks for (HelpText or
-// VersionText of CommandLine()) to stdout and returns the exit code: 0, or
+// VersionText of Spec()) to stdout and returns the exit code: 0, or
 // 1 after a "<3>" line on stderr when stdout cannot be written.
 int WriteHelpOrVersion(foobar::CommandLineRequest request);
 

@@ -107,7 +107,7 @@ TEST(Flags, UsageErrorsNameTheFlag) {
 }
 
 TEST(Flags, HelpDocumentsEveryFlagWithItsDefault) {
-  const std::string help = foobar::HelpText(CommandLine());
+  const std::string help = foobar::HelpText(Spec());
   for (const char* entry :
        {"\n  --listen=SPEC[,SPEC...]", "\n  --idle_exit=DURATION",
         "\n  --buffer_limit=BYTES", "(default: 262144)",
@@ -121,7 +121,7 @@ TEST(Flags, HelpDocumentsEveryFlagWithItsDefault) {
 }
 
 TEST(Flags, VersionIsFoobardAndThePackageVersion) {
-  EXPECT_EQ(foobar::VersionText(CommandLine()), "foobard " FOOBAR_VERSION "\n");
+  EXPECT_EQ(foobar::VersionText(Spec()), "foobard " FOOBAR_VERSION "\n");
 }
 
 }  // namespace
