@@ -15,7 +15,7 @@
 #include "client/line_mode.h"
 #include "client/raw_mode.h"
 #include "client/target.h"
-#include "version.h"
+#include "common/command_line.h"
 
 namespace foobar::client {
 namespace {
@@ -32,13 +32,13 @@ int Main(int argc, char** argv) {
       ParseCommandLine(std::vector<std::string>(argv, argv + argc),
                        std::getenv("FOOBAR_SOCKET"));
   if (!cli.ok()) return Fail(cli.status(), 2);
-  if (cli->mode == Mode::kHelp) {
-    std::fputs(HelpText().c_str(), stdout);
-    return 0;
-  }
-  if (cli->mode == Mode::kVersion) {
-    std::printf("foobar %s\n", FOOBAR_VERSION);
-    return 0;
+  if (cli->mode == Mode::kHelp || cli->mode == Mode::kVersion) {
+    const absl::Status written = WriteRequestedText(
+        Spec(),
+        cli->mode == Mode::kHelp ? CommandLineRequest::kHelp
+                                 : CommandLineRequest::kVersion,
+        STDOUT_FILENO);
+    return written.ok() ? 0 : Fail(written, 1);
   }
 
   if (cli->mode == Mode::kBench) {

@@ -17,10 +17,17 @@
 // parks connect() until the server accepts (no EAGAIN retry loop needed),
 // and SO_SNDTIMEO bounds that wait by the timeout.
 //
+// Example:
+//
+//   absl::StatusOr<sdfd::SocketSpec> spec =
+//       sdfd::ParseSocketSpec("unix:/run/foobar.sk");
+//   if (!spec.ok()) return 2;
+//   foobar::client::BenchOptions options;
+//   options.connections = 10000;
 //   absl::StatusOr<foobar::client::BenchResult> result =
-//       foobar::client::RunBench(spec, {.connections = 10000});
-//   if (!result.ok()) return result.status();  // "cannot connect to ..."
-//   std::cout << foobar::client::FormatSummary(*result) << "\n";
+//       foobar::client::RunBench(*spec, options);
+//   if (!result.ok()) return 1;  // "cannot connect to ...", or too few fds
+//   std::printf("%s\n", foobar::client::FormatSummary(*result).c_str());
 //   return result->intact() ? 0 : 1;
 #ifndef CLIENT_BENCH_H_
 #define CLIENT_BENCH_H_
@@ -30,23 +37,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "client/bench_options.h"
 #include "client/latency_histogram.h"
 #include "sdfd/socket_spec.h"
 
 namespace foobar::client {
-
-// BenchOptions is what --bench measures.
-struct BenchOptions {
-  int connections = 50;
-  uint64_t messages = 100000;  // round trips in total, over all connections
-  size_t size = 64;            // bytes per message
-  // A run in which no echo byte arrives for this long stops, counting every
-  // outstanding message as an error.
-  absl::Duration timeout = absl::Seconds(10);
-  // When >= 0, a progress line is rewritten here once a second.
-  int progress_fd = -1;
-};
 
 // BenchResult is what a run measured.
 struct BenchResult {

@@ -1,16 +1,23 @@
-// client/cli.h: foobar's command line: flags (absl flags), the default
-// target ($FOOBAR_SOCKET, else /run/foobar.sk), mode conflicts, and --help.
+// client/cli.h: foobar's command line: its flags (absl flags), read with
+// the shared parser (common/command_line.h), the default target
+// ($FOOBAR_SOCKET, else /run/foobar.sk), mode conflicts, and --help.
 //
-// absl::ParseCommandLine() exits 1 on an unknown flag, but foobar promises
-// exit code 2 for every usage error, so ParseCommandLine() here walks argv
-// itself and hands each value to the flag's own absl parser
-// (CommandLineFlag::ParseFrom), keeping absl's syntax and value formats.
+// Every usage error is InvalidArgument with one line ending "(see foobar
+// --help)"; foobar prints it and exits 2.
 //
+// Example:
+//
+//   std::vector<std::string> args = {"foobar", "--colour"};
 //   absl::StatusOr<foobar::client::CommandLine> cli =
-//       foobar::client::ParseCommandLine(args, getenv("FOOBAR_SOCKET"));
+//       foobar::client::ParseCommandLine(args, std::getenv("FOOBAR_SOCKET"));
 //   if (!cli.ok()) {  // "unknown flag --colour (see foobar --help)"
-//     std::cerr << "foobar: " << cli.status().message() << "\n";
+//     std::string line(cli.status().message());
+//     std::fprintf(stderr, "foobar: %s\n", line.c_str());
 //     return 2;
+//   }
+//   if (cli->mode == foobar::client::Mode::kHelp) {
+//     std::string help = foobar::HelpText(foobar::client::Spec());
+//     std::fputs(help.c_str(), stdout);
 //   }
 #ifndef CLIENT_CLI_H_
 #define CLIENT_CLI_H_
@@ -20,7 +27,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "client/bench.h"
+#include "client/bench_options.h"
+#include "common/command_line.h"
 #include "sdfd/socket_spec.h"
 
 namespace foobar::client {
@@ -40,15 +48,20 @@ struct CommandLine {
   BenchOptions bench;  // Mode::kBench; bench.timeout is `timeout`
 };
 
+// Spec is foobar's command line for the shared parser: its flags, and the
+// words of its --help and --version.
+foobar::CommandLineSpec Spec();
+
 // ParseCommandLine parses `args` (args[0] is the program name).
 // `socket_env` is $FOOBAR_SOCKET (nullptr or empty when unset). Every
-// error is InvalidArgumentError with a one-line message: a usage error.
-// It sets the process's absl flags, so it is meant to run once.
+// error is InvalidArgumentError with a one-line message: a usage error,
+// either foobar::ParseCommandLine's ("unknown flag --colour (see foobar
+// --help)") or a check of its own ("--raw and --bench cannot be combined:
+// pick one mode (see foobar --help)"). --help or --version with otherwise
+// valid flags is Mode::kHelp or Mode::kVersion. It sets the process's absl
+// flags, so it is meant to run once.
 absl::StatusOr<CommandLine> ParseCommandLine(
     const std::vector<std::string>& args, const char* socket_env);
-
-// HelpText is the --help output.
-std::string HelpText();
 
 }  // namespace foobar::client
 

@@ -7,7 +7,9 @@
 
 #include "absl/flags/reflection.h"
 #include "absl/status/status.h"
+#include "common/command_line.h"
 #include "gtest/gtest.h"
+#include "version.h"
 
 namespace foobar::client {
 namespace {
@@ -125,13 +127,46 @@ TEST(ParseCommandLine, BadValuesAreUsageErrors) {
   }
 }
 
-TEST(HelpText, DocumentsEveryFlag) {
-  const std::string help = HelpText();
-  for (const char* flag :
-       {"--connect=", "--message=", "--raw", "--bench", "--connections=",
-        "--messages=", "--size=", "--timeout=", "FOOBAR_SOCKET"}) {
-    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+TEST(ParseCommandLine, VersionAndShortHelp) {
+  absl::StatusOr<CommandLine> cli = Parse({"--version"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  EXPECT_EQ(cli->mode, Mode::kVersion);
+  cli = Parse({"-h"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  EXPECT_EQ(cli->mode, Mode::kHelp);
+}
+
+TEST(ParseCommandLine, NegatedModeIsNoMode) {
+  absl::StatusOr<CommandLine> cli = Parse({"--noraw", "--bench=false"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  EXPECT_EQ(cli->mode, Mode::kLines);
+}
+
+TEST(ParseCommandLine, AbslBuiltInFlagsAreUnknown) {
+  for (const char* flag : {"--helpfull", "--fromenv=raw", "--tryfromenv=raw",
+                           "--undefok=colour"}) {
+    absl::StatusOr<CommandLine> cli = Parse({flag});
+    ASSERT_FALSE(cli.ok()) << flag;
+    EXPECT_EQ(cli.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(cli.status().message().rfind("unknown flag --", 0), 0u)
+        << cli.status();
   }
+}
+
+TEST(HelpText, DocumentsEveryFlagWithItsDefault) {
+  const std::string help = foobar::HelpText(Spec());
+  for (const char* entry :
+       {"\n  --message=TEXT", "\n  --raw", "\n  --bench", "\n  --connections=N",
+        "(default: 50)", "\n  --messages=M", "(default: 100000)",
+        "\n  --size=BYTES", "(default: 64)", "\n  --connect=SPEC",
+        "\n  --timeout=DURATION", "(default: 10s)", "\n  --help, -h",
+        "\n  --version", "FOOBAR_SOCKET"}) {
+    EXPECT_NE(help.find(entry), std::string::npos) << entry;
+  }
+}
+
+TEST(VersionText, IsFoobarAndThePackageVersion) {
+  EXPECT_EQ(foobar::VersionText(Spec()), "foobar " FOOBAR_VERSION "\n");
 }
 
 }  // namespace

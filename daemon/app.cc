@@ -74,8 +74,13 @@ absl::Status SendWithin(absl::Duration limit, Send send) {
 }  // namespace
 
 int Main(int argc, char** argv) {
-  std::vector<char*> args = ParseFlags(argc, argv);
-  absl::StatusOr<Config> config = ConfigFromFlags();
+  absl::StatusOr<foobar::CommandLineRequest> request = ParseFlags(argc, argv);
+  if (request.ok() && *request != foobar::CommandLineRequest::kRun) {
+    return WriteHelpOrVersion(*request);
+  }
+  absl::StatusOr<Config> config =
+      request.ok() ? ConfigFromFlags()
+                   : absl::StatusOr<Config>(request.status());
   // The sockets are taken before the logger opens anything, so that a socket
   // on stdin moves to fd 3 (its errors are logged below, once there is a
   // logger).
@@ -83,11 +88,6 @@ int Main(int argc, char** argv) {
   const Logger log(STDERR_FILENO, config.ok() && config->verbose);
   if (!config.ok()) {
     log.Error(config.status().message());
-    return 2;
-  }
-  if (args.size() > 1) {
-    log.Error(absl::StrCat("unexpected argument \"", args[1],
-                           "\": foobard takes only flags (see --help)"));
     return 2;
   }
   if (!log.sink()->reopen_error().empty()) {

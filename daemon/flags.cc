@@ -4,16 +4,10 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -62,67 +56,50 @@ struct NoMutexDeadlockDetection {
 __attribute__((init_priority(101)))
 const NoMutexDeadlockDetection g_no_mutex_deadlock_detection;
 
-constexpr char kUsage[] =
-    "an echo daemon for systemd socket activation.\n"
-    "Usage: foobard [--listen=SPEC[,SPEC...]] [--idle_exit=DURATION] "
-    "[--buffer_limit=BYTES]\n"
-    "               [--max_connections=N] [--drain_timeout=DURATION] "
-    "[--handoff] [--verbose]\n"
-    "Normally started by systemd: systemctl start foobar.socket. "
-    "See foobard(8).";
-
-// ParseFlags' exit mapping. absl reports flag errors and help with
-// std::exit(1); an atexit handler registered just before parsing turns that
-// into foobard's code. It must flush stdio itself: it runs before the
-// iostream and stdio flushes that exit() would do after it.
-bool g_parsing = false;
-int g_parse_exit_code = 2;
-
-void ExitDuringParse() {
-  if (!g_parsing) return;
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
-  ::_exit(g_parse_exit_code);
-}
-
-bool IsHelpFlag(const char* arg) {
-  const char* name = arg;
-  while (*name == '-') ++name;
-  if (name == arg) return false;
-  const size_t len = std::strcspn(name, "=");
-  const std::string flag(name, len);
-  return flag == "help" || flag == "helpfull" || flag == "helpshort" ||
-         flag == "helppackage" || flag == "helpon" || flag == "helpmatch" ||
-         flag == "version" || flag == "only_check_args";
-}
-
 }  // namespace
 
-std::vector<char*> ParseFlags(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  // absl's --help lists flags of files named after the program; foobard's
-  // live in daemon/flags.cc.
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "daemon/flags.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  // absl's default names the build type ("Debug build (NDEBUG not
-  // #defined)", from Debian's abseil), not the version.
-  usage.version_string = [] {
-    return std::string("foobard " FOOBAR_VERSION "\n");
-  };
-  absl::SetFlagsUsageConfig(usage);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--") == 0) break;
-    if (IsHelpFlag(argv[i])) g_parse_exit_code = 0;
-  }
-  g_parsing = true;
-  std::atexit(ExitDuringParse);
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  g_parsing = false;
-  return rest;
+foobar::CommandLineSpec Spec() {
+  foobar::CommandLineSpec spec;
+  spec.program = "foobard";
+  spec.version = FOOBAR_VERSION;
+  spec.usage = {
+      "[--listen=SPEC[,SPEC...]] [--idle_exit=DURATION] [--buffer_limit=BYTES] "
+      "[--max_connections=N] [--drain_timeout=DURATION] [--handoff] "
+      "[--verbose]"};
+  spec.description =
+      "An echo daemon for systemd socket activation, normally started by\n"
+      "systemd: systemctl start foobar.socket.\n";
+  spec.sections = {{"Options:",
+                    {{"listen", "SPEC[,SPEC...]"},
+                     {"idle_exit", "DURATION"},
+                     {"buffer_limit", "BYTES"},
+                     {"max_connections", "N"},
+                     {"drain_timeout", "DURATION"},
+                     {"handoff", ""},
+                     {"verbose", ""}}}};
+  spec.epilogue =
+      "Exit status: 0 clean exit, 1 runtime failure, 2 usage or environment\n"
+      "error (a bad flag, malformed LISTEN_* or WATCHDOG_*, nothing to "
+      "serve).\n"
+      "See foobard(8).\n";
+  return spec;
+}
+
+absl::StatusOr<foobar::CommandLineRequest> ParseFlags(int argc, char** argv) {
+  absl::StatusOr<foobar::ParsedCommandLine> parsed = foobar::ParseCommandLine(
+      Spec(), std::vector<std::string>(argv, argv + argc));
+  if (!parsed.ok()) return parsed.status();
+  return parsed->request;
+}
+
+int WriteHelpOrVersion(foobar::CommandLineRequest request) {
+  const absl::Status written =
+      foobar::WriteRequestedText(Spec(), request, STDOUT_FILENO);
+  if (written.ok()) return 0;
+  const std::string line = absl::StrCat("<3>", written.message(), "\n");
+  // Nothing is left to tell if stderr fails too: the exit code says it.
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  return 1;
 }
 
 absl::StatusOr<Config> ConfigFromFlags() {

@@ -1,25 +1,36 @@
-// daemon/flags.h: foobard's command-line flags (absl flags) and their
-// validation into a Config.
+// daemon/flags.h: foobard's command-line flags (absl flags), read with the
+// shared parser (common/command_line.h), and their validation into a Config.
 //
-// Flags and their meaning are documented in --help and in foobard.8. A bad
-// value is a usage error (exit 2) with a message naming the flag. abseil
-// 20220623 itself exits 1 on an unparsable value or unknown flag, and 1
-// after --help; ParseFlags maps those exits to foobard's contract (2 for
-// usage errors, 0 after --help).
+// Flags and their meaning are documented in --help and in foobard.8. Every
+// usage error is a one-line InvalidArgument naming the flag; foobard logs it
+// and exits 2. --help and --version print to stdout and exit 0.
 //
-//   std::vector<char*> args = foobard::ParseFlags(argc, argv);  // may exit
-//   absl::StatusOr<foobard::Config> config = foobard::ConfigFromFlags();
+// Example:
+//
+//   char arg0[] = "foobard";
+//   char arg1[] = "--buffer_limit=0";
+//   char* argv[] = {arg0, arg1, nullptr};
+//   absl::StatusOr<foobar::CommandLineRequest> request =
+//       foobard::ParseFlags(2, argv);
+//   if (request.ok() && *request != foobar::CommandLineRequest::kRun) {
+//     return foobard::WriteHelpOrVersion(*request);  // 0; 1 if stdout fails
+//   }
+//   absl::StatusOr<foobard::Config> config =
+//       request.ok() ? foobard::ConfigFromFlags()
+//                    : absl::StatusOr<foobard::Config>(request.status());
 //   if (!config.ok()) {
-//     log.Error(config.status().message());  // "--buffer_limit=0: must be ..."
+//     // InvalidArgument: "--buffer_limit=0: must be 1 to 1073741824"
 //     return 2;
 //   }
 #ifndef DAEMON_FLAGS_H_
 #define DAEMON_FLAGS_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/command_line.h"
 #include "daemon/server_options.h"
 
 namespace foobard {
@@ -35,12 +46,27 @@ struct Config {
   bool verbose = false;
 };
 
-// ParseFlags parses argv with absl, exiting 2 on a flag error and 0 after
-// --help/--helpfull/--version, and returns the remaining arguments
-// (argv[0] first).
-std::vector<char*> ParseFlags(int argc, char** argv);
+// Spec is foobard's command line: its flags, and the words of its
+// --help and --version.
+foobar::CommandLineSpec Spec();
 
-// ConfigFromFlags validates the parsed flags.
+// ParseFlags reads argv (argv[0] is the program) into foobard's flags with
+// foobar::ParseCommandLine, and returns what it asks for: kRun, or kHelp or
+// kVersion, which the caller answers with WriteHelpOrVersion. Errors are
+// ParseCommandLine's: InvalidArgument for every usage error ("unknown flag
+// --bogus (see foobard --help)"), exit code 2. It sets the process's absl
+// flags, so it is meant to run once.
+absl::StatusOr<foobar::CommandLineRequest> ParseFlags(int argc, char** argv);
+
+// WriteHelpOrVersion writes what `request` asks for (HelpText or
+// VersionText of Spec()) to stdout and returns the exit code: 0, or
+// 1 after a "<3>" line on stderr when stdout cannot be written.
+int WriteHelpOrVersion(foobar::CommandLineRequest request);
+
+// ConfigFromFlags validates the parsed flags. Every error is
+// InvalidArgument naming the flag and its range, e.g. "--buffer_limit=0:
+// must be 1 to 1073741824", or "--listen: empty spec (two commas, or a
+// trailing comma?)".
 absl::StatusOr<Config> ConfigFromFlags();
 
 }  // namespace foobard
