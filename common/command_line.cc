@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "sdfd/errno_status.h"
 
 namespace foobar {
@@ -184,6 +185,11 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
+      // absl's text says only "Illegal value"; the usual mistake with a
+      // duration is a missing unit, so say what a valid one looks like.
+      if (flag->IsOfType<absl::Duration>()) {
+        absl::StrAppend(&error, "; a duration needs a unit: 500ms, 30s, 5m");
+      }
       return UsageError(spec, absl::StrCat("invalid value for --", flag->Name(),
                                            "=", value, ": ", error));
     }

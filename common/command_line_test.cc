@@ -195,7 +195,7 @@ TEST(ParseCommandLine, UsageErrorsSayWhichFlag) {
        "flag 'cl_count'"},
       {{"--cl_wait", "10"},
        "invalid value for --cl_wait=10: Illegal value '10' specified for flag "
-       "'cl_wait'"},
+       "'cl_wait'; a duration needs a unit: 500ms, 30s, 5m"},
       {{"--cl_switch=maybe"},
        "invalid value for --cl_switch=maybe: Illegal value 'maybe' specified "
        "for flag 'cl_switch'"},
