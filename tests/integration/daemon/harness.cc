@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -398,27 +400,23 @@ long CpuTicks(pid_t pid) {
 
 namespace {
 
-// CountFds counts the entries of /proc/PID/fd whose link starts with
-// `prefix` (all of them for ""), or -1.
-int CountFds(pid_t pid, absl::string_view prefix) {
+// FdTargets is the link target of every fd of the process ("socket:[N]",
+// "/dev/null", ...), or nullopt when /proc/PID/fd cannot be read.
+std::optional<std::vector<std::string>> FdTargets(pid_t pid) {
   const std::string dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return -1;
-  int n = 0;
+  if (d == nullptr) return std::nullopt;
+  std::vector<std::string> targets;
   while (const dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
     char target[256];
     const ssize_t len =
         ::readlinkat(::dirfd(d), e->d_name, target, sizeof(target) - 1);
     // An fd closed between readdir and readlink is not open any more.
-    if (len < 0) continue;
-    if (absl::StartsWith(absl::string_view(target, static_cast<size_t>(len)),
-                         prefix)) {
-      ++n;
-    }
+    if (len >= 0) targets.emplace_back(target, static_cast<size_t>(len));
   }
   ::closedir(d);
-  return n;
+  return targets;
 }
 
 // WaitUntilEquals polls `read` every 2 ms until it returns `want` or the
@@ -435,9 +433,38 @@ bool WaitUntilEquals(Read read, int want, int timeout_ms) {
 
 }  // namespace
 
-int SocketFdCount(pid_t pid) { return CountFds(pid, "socket:"); }
+int ConnectionCount(pid_t pid, const std::string& path) {
+  std::optional<std::vector<std::string>> targets = FdTargets(pid);
+  if (!targets.has_value()) return -1;
+  std::set<std::string> inodes;
+  for (const std::string& t : *targets) {
+    if (absl::StartsWith(t, "socket:[")) {
+      inodes.insert(t.substr(8, t.size() - 9));
+    }
+  }
+  // "Num RefCount Protocol Flags Type St Inode Path": Type 0001 is
+  // SOCK_STREAM, 0005 SOCK_SEQPACKET; St 03 is SS_CONNECTED.
+  std::ifstream in(absl::StrCat("/proc/", pid, "/net/unix"));
+  if (!in) return -1;
+  std::string line;
+  std::getline(in, line);  // the header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f =
+        absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (f.size() < 7 || (f[4] != "0001" && f[4] != "0005") || f[5] != "03" ||
+        inodes.count(f[6]) == 0) {
+      continue;
+    }
+    if (path.empty() || (f.size() >= 8 && f[7] == path)) ++n;
+  }
+  return n;
+}
 
-int OpenFdCount(pid_t pid) { return CountFds(pid, ""); }
+int OpenFdCount(pid_t pid) {
+  std::optional<std::vector<std::string>> targets = FdTargets(pid);
+  return targets.has_value() ? static_cast<int>(targets->size()) : -1;
+}
 
 int ChildCount(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
@@ -448,9 +475,10 @@ int ChildCount(pid_t pid) {
   return n;
 }
 
-bool WaitForSocketFdCount(pid_t pid, int want, int timeout_ms) {
-  return WaitUntilEquals([pid] { return SocketFdCount(pid); }, want,
-                         timeout_ms);
+bool WaitForConnectionCount(pid_t pid, const std::string& path, int want,
+                            int timeout_ms) {
+  return WaitUntilEquals([pid, &path] { return ConnectionCount(pid, path); },
+                         want, timeout_ms);
 }
 
 bool WaitForOpenFdCount(pid_t pid, int want, int timeout_ms) {

@@ -18,8 +18,10 @@
 //   sdfd::UniqueFd c = foobard::testing::ConnectTo("unix:/tmp/x");
 //   if (!c.valid()) return 1;  // error path: nothing listens there yet
 //   if (foobard::testing::EchoOnce(c.get(), "x") != "x") return 1;
-//   // The listener and this one connection: foobard holds two sockets.
-//   if (!foobard::testing::WaitForSocketFdCount(p.pid(), 2)) return 1;
+//   // foobard holds this one connection.
+//   if (!foobard::testing::WaitForConnectionCount(p.pid(), "/tmp/x", 1)) {
+//     return 1;
+//   }
 #ifndef TESTS_INTEGRATION_DAEMON_HARNESS_H_
 #define TESTS_INTEGRATION_DAEMON_HARNESS_H_
 
@@ -132,18 +134,22 @@ long VmRssKb(pid_t pid);
 // CpuTicks is utime + stime from /proc/PID/stat, or -1.
 long CpuTicks(pid_t pid);
 
-// SocketFdCount is how many of the process's open fds are sockets
-// (/proc/PID/fd), or -1 when they cannot be read (the process is gone).
-int SocketFdCount(pid_t pid);
+// ConnectionCount is how many connected AF_UNIX stream or seqpacket sockets
+// the process holds (/proc/PID/fd matched against /proc/PID/net/unix), or
+// -1. With a non-empty `path`, only those accepted on the listener bound
+// there (an accepted socket carries its listener's address), so sockets
+// foobard opens for itself (sd_notify, a handoff bundle) never count.
+int ConnectionCount(pid_t pid, const std::string& path);
 // OpenFdCount is how many fds the process has open, or -1.
 int OpenFdCount(pid_t pid);
 // ChildCount is how many children the process has (/proc/PID/task/PID/
 // children), or -1.
 int ChildCount(pid_t pid);
-// WaitForSocketFdCount polls SocketFdCount until it is `want` (true) or the
-// timeout passes (false): how a test knows how many connections foobard
+// WaitForConnectionCount polls ConnectionCount until it is `want` (true) or
+// the timeout passes (false): how a test knows how many connections foobard
 // holds, e.g. that every close has been handled.
-bool WaitForSocketFdCount(pid_t pid, int want, int timeout_ms = kTimeoutMs);
+bool WaitForConnectionCount(pid_t pid, const std::string& path, int want,
+                            int timeout_ms = kTimeoutMs);
 // WaitForOpenFdCount is the same for all open fds.
 bool WaitForOpenFdCount(pid_t pid, int want, int timeout_ms = kTimeoutMs);
 // WaitForChildCount is the same for the process's children.

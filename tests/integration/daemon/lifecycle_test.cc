@@ -58,10 +58,6 @@ int WaitReading(Process& p, sdfd::test::Receiver& notify) {
   return -1;
 }
 
-// kListeners is the sockets foobard holds with no client: the one listener
-// each test gives it (sd_notify opens its socket per message).
-constexpr int kListeners = 1;
-
 TEST(Lifecycle, NotifiesReadyWatchdogAndStopping) {
   const std::string dir = sdfd::test::NewSocketDir();
   sdfd::test::Receiver notify(/*abstract=*/false);
@@ -79,9 +75,9 @@ TEST(Lifecycle, NotifiesReadyWatchdogAndStopping) {
     EXPECT_FALSE(sdfd::test::HasLine(m, "STOPPING=1")) << m;
   }
   EXPECT_EQ(EchoOnce(c.get(), "hello"), "hello");
-  // The client is held: the listener and its connection.
-  EXPECT_TRUE(WaitForSocketFdCount(p.pid(), kListeners + 1))
-      << SocketFdCount(p.pid());
+  // The client is held.
+  EXPECT_TRUE(WaitForConnectionCount(p.pid(), dir + "/w.sk", 1))
+      << ConnectionCount(p.pid(), dir + "/w.sk");
   // Pinged from the loop at half of WATCHDOG_USEC (100 ms), several times.
   seen.clear();
   for (int i = 0; i < 3; ++i) {
@@ -279,9 +275,9 @@ TEST(Lifecycle, HandoffKeepsClientsAndUnsentBytesAcrossRestart) {
   EXPECT_THAT(removed, ::testing::ElementsAre("sdfd-handoff"));
   // The store's copy is closed now, as systemd would after removal.
   stored.clear();
-  // Both handed-off connections are held again, beside the listener.
-  EXPECT_TRUE(WaitForSocketFdCount(b.pid(), kListeners + 2))
-      << SocketFdCount(b.pid()) << "\n"
+  // Both handed-off connections are held again.
+  EXPECT_TRUE(WaitForConnectionCount(b.pid(), path, 2))
+      << ConnectionCount(b.pid(), path) << "\n"
       << b.output();
 
   // Every byte the busy client sent comes back, in order, then it goes on.
@@ -375,10 +371,9 @@ TEST(Lifecycle, AdoptsTheEntriesOfVersion010) {
   EXPECT_EQ(RecvExactly(client.get(), 13), "owed by 0.1.0");
   EXPECT_EQ(EchoOnce(client.get(), "then echoes"), "then echoes");
   EXPECT_EQ(EchoOnce(quiet.get(), "quiet too"), "quiet too");
-  // Both adopted connections are held, beside the listener; the memfd of
-  // unsent bytes is not kept once sent.
-  EXPECT_TRUE(WaitForSocketFdCount(p.pid(), kListeners + 2))
-      << SocketFdCount(p.pid());
+  // Both adopted connections (socketpairs: no listener path) are held.
+  EXPECT_TRUE(WaitForConnectionCount(p.pid(), "", 2))
+      << ConnectionCount(p.pid(), "");
   p.Signal(SIGTERM);
   client.reset();
   quiet.reset();

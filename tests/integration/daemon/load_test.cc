@@ -71,9 +71,9 @@ TEST(Load, ThousandConcurrentClientsEachGetTheirOwnBytes) {
             "--stop_file=" + dir + "/stop",
             absl::StrCat("--timeout_ms=", kTimeoutMs)};
   Process driver = Process::Spawn(o);
-  // foobard holds all 1,000 at once, beside its listener...
-  EXPECT_TRUE(WaitForSocketFdCount(p.pid(), 1 + kClients))
-      << SocketFdCount(p.pid()) << "\n"
+  // foobard holds all 1,000 at once...
+  EXPECT_TRUE(WaitForConnectionCount(p.pid(), path, kClients))
+      << ConnectionCount(p.pid(), path) << "\n"
       << driver.output();
   // ...and every one of them has had a complete, intact echo.
   ASSERT_TRUE(WaitForFile(dir + "/ready", kTimeoutMs)) << driver.output();
@@ -86,7 +86,8 @@ TEST(Load, ThousandConcurrentClientsEachGetTheirOwnBytes) {
                   absl::StrCat("hold connections=", kClients, " messages=")));
   EXPECT_THAT(driver.output(), ::testing::HasSubstr(" errors=0 mismatches=0 "));
   // Every connection closed by the driver is closed by foobard too.
-  EXPECT_TRUE(WaitForSocketFdCount(p.pid(), 1)) << SocketFdCount(p.pid());
+  EXPECT_TRUE(WaitForConnectionCount(p.pid(), path, 0))
+      << ConnectionCount(p.pid(), path);
   p.Signal(SIGTERM);
   EXPECT_EQ(p.Wait(kTimeoutMs), 0) << p.output();
 }
@@ -354,14 +355,14 @@ TEST(Load, AtMaxConnectionsNewClientsWaitInTheBacklogUntilOneCloses) {
   ASSERT_EQ(EchoOnce(second.get(), "2 again"), "2 again");
   pollfd waiting{third.get(), POLLIN, 0};
   EXPECT_EQ(::poll(&waiting, 1, 0), 0) << "served beyond --max_connections";
-  // foobard holds its listener and two connections, not the third.
-  EXPECT_EQ(SocketFdCount(p.pid()), 1 + 2);
+  // foobard holds two connections, not the third.
+  EXPECT_EQ(ConnectionCount(p.pid(), path), 2);
   // One closes: the third is accepted from the backlog and served, its
   // message intact.
   first.reset();
   EXPECT_EQ(RecvExactly(third.get(), 1), "3");
   EXPECT_EQ(EchoOnce(third.get(), "3 again"), "3 again");
-  EXPECT_EQ(SocketFdCount(p.pid()), 1 + 2) << "more than two at once";
+  EXPECT_EQ(ConnectionCount(p.pid(), path), 2) << "more than two at once";
   second.reset();
   third.reset();
   p.Signal(SIGTERM);

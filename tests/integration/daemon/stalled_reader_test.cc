@@ -31,9 +31,6 @@ namespace {
 // overflow a 64 KiB pipe and foobard's 64 KiB log buffer together.
 constexpr int kClients = 3000;
 constexpr char kMessage[] = "8 bytes!";
-// kListeners is the sockets foobard holds with no client: its one listener
-// (sd_notify opens its socket per message).
-constexpr int kListeners = 1;
 
 // EchoAndClose runs kClients sequential clients, each one round trip.
 void EchoAndClose(const std::string& path) {
@@ -73,9 +70,9 @@ TEST(StalledReaderLog, LogPipeNobodyReadsNeverStopsServingAndDropsAreCounted) {
   ASSERT_TRUE(notify.WaitFor("READY=1", kTimeoutMs));
   ASSERT_NO_FATAL_FAILURE(EchoAndClose(path));
   // Every close has been handled (and logged, or counted as dropped) once
-  // foobard holds only its listener again.
-  ASSERT_TRUE(WaitForSocketFdCount(p.pid(), kListeners))
-      << SocketFdCount(p.pid());
+  // foobard holds no connection any more.
+  ASSERT_TRUE(WaitForConnectionCount(p.pid(), path, 0))
+      << ConnectionCount(p.pid(), path);
   // Now the reader drains the pipe: foobard writes what it queued, then one
   // line with the number of lines it could not keep.
   const std::string report_end = " log lines: the log sink was not reading\n";
@@ -137,9 +134,9 @@ TEST(StalledReader, FullNotifyQueueNeverStopsServingAndNothingIsLost) {
     ASSERT_EQ(EchoOnce(c.get(), kMessage), kMessage) << "client " << i;
   }
   // Every client was served (and its close handled) while the queue was
-  // full: foobard holds only its listener again.
-  EXPECT_TRUE(WaitForSocketFdCount(p.pid(), kListeners))
-      << SocketFdCount(p.pid());
+  // full: foobard holds no connection any more.
+  EXPECT_TRUE(WaitForConnectionCount(p.pid(), path, 0))
+      << ConnectionCount(p.pid(), path);
   // The manager reads again: first its backlog, then foobard's coalesced
   // notifications, READY=1 exactly once and first, with the watchdog ping
   // that came due meanwhile.
