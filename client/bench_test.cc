@@ -8,22 +8,24 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sdfd/socket_spec.h"
+#include "sdfd/testing/socket_dir.h"
 
 namespace foobar::client {
 namespace {
 
 using ::testing::StartsWith;
 
-// Served is a TestServer on a fresh unix socket under $TEST_TMPDIR.
+// Served is a TestServer on a fresh unix socket (sdfd::test::NewSocketDir).
 struct Served {
   sdfd::SocketSpec spec;
   std::unique_ptr<TestServer> server;
 };
 
 Served Serve(const std::string& name, TestServer::Behaviour behaviour) {
-  static const SocketDir* const dir = new SocketDir;  // lives for the test
+  static const std::string* const dir =
+      new std::string(sdfd::test::NewSocketDir());  // lives for the test
   absl::StatusOr<sdfd::SocketSpec> spec =
-      sdfd::ParseSocketSpec(absl::StrCat("unix:", dir->Path(name)));
+      sdfd::ParseSocketSpec(absl::StrCat("unix:", *dir, "/", name));
   EXPECT_TRUE(spec.ok()) << spec.status();
   absl::StatusOr<sdfd::UniqueFd> listener = sdfd::Listen(*spec, 4096);
   EXPECT_TRUE(listener.ok()) << listener.status();

@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,16 +12,18 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "client/test_server.h"
 #include "gtest/gtest.h"
+#include "sdfd/testing/socket_dir.h"
+#include "sdfd/testing/unix_address.h"
 
 namespace foobar::client {
 namespace {
 
 // SocketPath is a fresh path for a unix socket.
 std::string SocketPath(const std::string& name) {
-  static const SocketDir* const dir = new SocketDir;  // lives for the test
-  return dir->Path(name);
+  static const std::string* const dir =
+      new std::string(sdfd::test::NewSocketDir());  // lives for the test
+  return *dir + "/" + name;
 }
 
 sdfd::SocketSpec UnixSpec(const std::string& path) {
@@ -34,13 +35,9 @@ sdfd::SocketSpec UnixSpec(const std::string& path) {
 
 // BindOnly leaves a socket file that nobody listens on.
 sdfd::UniqueFd BindOnly(const std::string& path) {
-  sdfd::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-  EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0)
-      << strerror(errno);
-  return fd;
+  absl::StatusOr<sdfd::UniqueFd> fd = sdfd::test::BindUnix(SOCK_STREAM, path);
+  EXPECT_TRUE(fd.ok()) << fd.status();
+  return fd.ok() ? *std::move(fd) : sdfd::UniqueFd();
 }
 
 TEST(ConnectWithTimeout, MissingSocketPointsAtFoobarSocket) {

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +36,18 @@ void SetNonBlocking(int fd) {
 }
 
 }  // namespace
+
+bool TestServer::ParseBehaviour(const std::string& name, Behaviour* behaviour) {
+  static const std::map<std::string, Behaviour> kNames = {
+      {"echo", Behaviour::kEcho},
+      {"corrupt", Behaviour::kCorrupt},
+      {"silent", Behaviour::kSilent},
+      {"reset", Behaviour::kReset}};
+  const auto it = kNames.find(name);
+  if (it == kNames.end()) return false;
+  *behaviour = it->second;
+  return true;
+}
 
 TestServer::TestServer(sdfd::UniqueFd fd, Behaviour behaviour)
     : fd_(std::move(fd)), behaviour_(behaviour) {
@@ -124,28 +135,6 @@ void TestServer::Serve() {
       }
     }
   }
-}
-
-SocketDir::SocketDir() {
-  const char* test_tmpdir = std::getenv("TEST_TMPDIR");
-  // Room for "/" and a 20-byte name.
-  if (test_tmpdir != nullptr && std::string(test_tmpdir).size() + 21 < 108) {
-    dir_ = std::string(test_tmpdir) + "/sockets";
-    std::filesystem::create_directories(dir_);
-    return;
-  }
-  char pattern[] = "/tmp/foobar-client-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) std::abort();
-  dir_ = pattern;
-}
-
-SocketDir::~SocketDir() {
-  std::error_code ignored;  // a leftover test directory is harmless
-  std::filesystem::remove_all(dir_, ignored);
-}
-
-std::string SocketDir::Path(const std::string& name) const {
-  return dir_ + "/" + name;
 }
 
 }  // namespace foobar::client

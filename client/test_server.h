@@ -1,13 +1,23 @@
-// client/test_server.h: an in-process server for the client's unit tests,
-// serving a listening or connected socket from a thread.
+// client/test_server.h: a misbehaving server for the client's tests, serving
+// a listening or connected socket from a thread: it echoes, corrupts, stays
+// silent or resets on purpose, so that the client's modes and error paths
+// can be tested without foobard. The client's unit tests run it in process;
+// tests/integration/client/fake_server is a thin main over it for the
+// integration tests of the foobar binary.
 //
-// It echoes (or misbehaves on purpose) so that the client's modes can be
-// tested without foobard; tests/integration/client runs the real daemon.
+// Example:
 //
-//   foobar::client::TestServer server(std::move(listener),
-//                                     TestServer::Behaviour::kEcho);
-//   ... connect and talk ...
-//   // the destructor stops the thread and closes every connection
+//   int pair[2];
+//   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+//     return 1;  // no socket to serve
+//   }
+//   sdfd::UniqueFd client(pair[0]);
+//   foobar::client::TestServer server(
+//       sdfd::UniqueFd(pair[1]), foobar::client::TestServer::Behaviour::kEcho);
+//   char byte = 0;
+//   if (::write(client.get(), "x", 1) != 1) return 1;
+//   if (::read(client.get(), &byte, 1) != 1 || byte != 'x') return 1;
+//   // The destructor stops the thread and closes every connection.
 #ifndef CLIENT_TEST_SERVER_H_
 #define CLIENT_TEST_SERVER_H_
 
@@ -28,6 +38,10 @@ class TestServer {
     kReset,    // close without reading once data arrives (ECONNRESET)
   };
 
+  // ParseBehaviour maps "echo", "corrupt", "silent" and "reset" to a
+  // Behaviour; false for anything else.
+  static bool ParseBehaviour(const std::string& name, Behaviour* behaviour);
+
   // TestServer serves `fd`: a listening socket (it accepts) or a connected
   // one (it serves just that connection).
   TestServer(sdfd::UniqueFd fd, Behaviour behaviour);
@@ -43,23 +57,6 @@ class TestServer {
   sdfd::UniqueFd stop_read_;
   sdfd::UniqueFd stop_write_;
   std::thread thread_;
-};
-
-// SocketDir is a directory for test sockets, removed with its contents on
-// destruction: $TEST_TMPDIR when its paths fit sockaddr_un (107 bytes), else
-// a fresh directory under /tmp (Bazel's sandbox paths are often longer).
-class SocketDir {
- public:
-  SocketDir();
-  ~SocketDir();
-  SocketDir(const SocketDir&) = delete;
-  SocketDir& operator=(const SocketDir&) = delete;
-
-  // Path returns the path of `name` in the directory.
-  std::string Path(const std::string& name) const;
-
- private:
-  std::string dir_;
 };
 
 }  // namespace foobar::client

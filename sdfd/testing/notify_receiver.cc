@@ -8,35 +8,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "sdfd/testing/test_child.h"
+#include "sdfd/testing/unix_address.h"
 
 namespace sdfd::test {
 
 Receiver::Receiver(bool abstract) {
   fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  const std::string name = UniqueSocketPath("notify");
-  sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  socklen_t length;
-  if (abstract) {
-    address_ = "@" + name;
-    std::memcpy(address.sun_path + 1, name.data(), name.size());
-    length = offsetof(sockaddr_un, sun_path) + 1 + name.size();
-  } else {
-    address_ = name;
-    std::memcpy(address.sun_path, name.c_str(), name.size() + 1);
-    length = offsetof(sockaddr_un, sun_path) + name.size() + 1;
-  }
+  address_ = (abstract ? "@" : "") + UniqueSocketPath("notify");
+  absl::StatusOr<UnixAddress> address = MakeUnixAddress(address_);
   int one = 1;
-  ok_ = fd_.valid() &&
+  ok_ = fd_.valid() && address.ok() &&
         ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ==
             0 &&
-        ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), length) == 0;
+        ::bind(fd_.get(), address->get(), address->length) == 0;
 }
 
 std::optional<Datagram> Receiver::Receive() {
@@ -70,6 +63,42 @@ std::optional<Datagram> Receiver::Receive() {
     }
   }
   return d;
+}
+
+std::optional<Datagram> Receiver::Receive(int timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p = {fd_.get(), POLLIN, 0};
+    const int n =
+        ::poll(&p, 1, std::max<int>(0, static_cast<int>(left.count())));
+    if (n > 0) return Receive();
+    if (n == 0 || errno != EINTR) return std::nullopt;
+  }
+}
+
+bool Receiver::WaitFor(absl::string_view line, int timeout_ms,
+                       std::vector<std::string>* seen) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    std::optional<Datagram> d =
+        Receive(std::max<int>(0, static_cast<int>(left.count())));
+    if (!d.has_value()) return false;
+    if (seen != nullptr) seen->push_back(d->payload);
+    if (HasLine(d->payload, line)) return true;
+  }
+}
+
+bool HasLine(absl::string_view payload, absl::string_view line) {
+  for (absl::string_view l : absl::StrSplit(payload, '\n')) {
+    if (l == line) return true;
+  }
+  return false;
 }
 
 bool VsockLoopbackAvailable(std::string* why) {
@@ -151,13 +180,11 @@ std::string Inode(int fd) {
 
 int FillNotifyQueue(const std::string& path) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  absl::StatusOr<UnixAddress> address = MakeUnixAddress(path);
+  if (!fd.valid() || !address.ok()) return -1;
   int sent = 0;
-  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT,
-                  reinterpret_cast<sockaddr*>(&address),
-                  sizeof(address)) == 6) {
+  while (::sendto(fd.get(), "filler", 6, MSG_DONTWAIT, address->get(),
+                  address->length) == 6) {
     ++sent;
   }
   return errno == EAGAIN ? sent : -1;

@@ -1,15 +1,22 @@
 // sdfd/testing/notify_receiver.h: a stand-in for the service manager's end
-// of NOTIFY_SOCKET, for tests.
+// of NOTIFY_SOCKET, for tests: libsdfd's own, and the integration tests that
+// synchronise on what foobard tells its manager (READY=1, STOPPING=1,
+// WATCHDOG=1, FDSTORE=1 with the fds it stores).
 //
 // It binds an AF_UNIX datagram socket (path or abstract) with SO_PASSCRED, so
 // every received notification shows the sender's credentials, and returns
 // each datagram with its payload, the fds that came with it (SCM_RIGHTS)
 // and the credentials (SCM_CREDENTIALS).
 //
-//   Receiver receiver(/*abstract=*/false);
-//   setenv("NOTIFY_SOCKET", receiver.address().c_str(), 1);  // in a child
-//   std::optional<Datagram> d = receiver.Receive();
-//   if (!d.has_value()) FAIL() << "nothing was sent";
+// Example:
+//
+//   sdfd::test::Receiver receiver(/*abstract=*/false);
+//   if (!receiver.ok()) return 1;  // the socket could not be bound
+//   std::string env = "NOTIFY_SOCKET=" + receiver.address();  // for a child
+//   std::vector<std::string> seen;
+//   if (!receiver.WaitFor("READY=1", /*timeout_ms=*/5000, &seen)) {
+//     return 1;  // not ready in time; `seen` holds what came instead
+//   }
 #ifndef SDFD_TESTING_NOTIFY_RECEIVER_H_
 #define SDFD_TESTING_NOTIFY_RECEIVER_H_
 
@@ -20,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd::test {
@@ -48,12 +56,25 @@ class Receiver {
   // only after the sender has exited, so it is either queued now or was
   // never sent.
   std::optional<Datagram> Receive();
+  // Receive(timeout_ms) waits up to `timeout_ms` for the next datagram, for
+  // callers that wait on a sender still running.
+  std::optional<Datagram> Receive(int timeout_ms);
+  // WaitFor receives until a datagram has `line` as one of its lines
+  // (true) or `timeout_ms` passes (false). The payload of every datagram
+  // received is appended to *seen when given; the fds of the ones passed
+  // over are closed.
+  bool WaitFor(absl::string_view line, int timeout_ms,
+               std::vector<std::string>* seen = nullptr);
 
  private:
   UniqueFd fd_;
   std::string address_;
   bool ok_ = false;
 };
+
+// HasLine says whether a notification payload has exactly this line
+// ("READY=1" is a line of "READY=1\nSTATUS=x", not of "READY=10").
+bool HasLine(absl::string_view payload, absl::string_view line);
 
 // VsockLoopbackAvailable says whether this kernel can connect an AF_VSOCK
 // socket to itself (the vsock_loopback transport serves VMADDR_CID_LOCAL);

@@ -1,7 +1,6 @@
 #include "sdfd/testing/test_child.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <netinet/in.h>
@@ -22,6 +21,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "sdfd/testing/socket_dir.h"
+#include "sdfd/testing/unix_address.h"
 #include "sdfd/unique_fd.h"
 
 namespace sdfd::test {
@@ -38,22 +39,10 @@ absl::Status Errno(const std::string& what) {
 
 absl::StatusOr<UniqueFd> BindUnix(int type, const std::string& path,
                                   bool abstract) {
-  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return Errno("socket(AF_UNIX)");
-  sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  socklen_t length;
-  if (abstract) {
-    std::memcpy(address.sun_path + 1, path.data(), path.size());
-    length = offsetof(sockaddr_un, sun_path) + 1 + path.size();
-  } else {
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    length = offsetof(sockaddr_un, sun_path) + path.size() + 1;
-  }
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) < 0) {
-    return Errno("bind(" + path + ")");
-  }
-  if (type != SOCK_DGRAM && ::listen(fd.get(), 16) < 0) {
+  absl::StatusOr<UniqueFd> fd =
+      sdfd::test::BindUnix(type, abstract ? "@" + path : path);
+  if (!fd.ok()) return fd.status();
+  if (type != SOCK_DGRAM && ::listen(fd->get(), 16) < 0) {
     return Errno("listen(" + path + ")");
   }
   return fd;
@@ -248,61 +237,12 @@ std::string TestTmpDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
-namespace {
-
-// The directory SocketDir makes when $TEST_TMPDIR is too deep, and the
-// process that made it (0 until then): forked children share the path but
-// must not remove it (they leave with _exit anyway).
-char g_made_dir[] = "/tmp/sdfd-test.XXXXXX";
-pid_t g_made_dir_owner = 0;
-
-// RemoveMadeDir runs at exit: the directory holds only what UniqueSocketPath
-// named, so one level of entries is all there is.
-void RemoveMadeDir() {
-  if (::getpid() != g_made_dir_owner) return;
-  if (DIR* dir = ::opendir(g_made_dir)) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (std::strcmp(entry->d_name, ".") == 0 ||
-          std::strcmp(entry->d_name, "..") == 0) {
-        continue;
-      }
-      ::unlinkat(::dirfd(dir), entry->d_name, 0);
-    }
-    ::closedir(dir);
-  }
-  ::rmdir(g_made_dir);
-}
-
-// SocketDir is where UniqueSocketPath puts its names: $TEST_TMPDIR when it
-// is set and short enough for sockaddr_un's 108 bytes, else a directory of
-// this process's own under /tmp. mkdtemp makes that one new every time, so a
-// recycled pid never meets a socket an earlier run left behind.
-const std::string& SocketDir() {
-  static const std::string* const dir = [] {
-    // Outside Bazel (no $TEST_TMPDIR: a run inside another root, where the
-    // pid may be 1 every time) names could meet an earlier run's sockets,
-    // so only Bazel's fresh directory is used as it is.
-    std::string tmp = TestTmpDir();
-    if (std::getenv("TEST_TMPDIR") != nullptr && tmp.size() <= 60) {
-      return new std::string(tmp);
-    }
-    if (::mkdtemp(g_made_dir) == nullptr) {
-      std::fprintf(stderr, "mkdtemp(%s): %s\n", g_made_dir,
-                   std::strerror(errno));
-      std::abort();
-    }
-    g_made_dir_owner = ::getpid();
-    std::atexit(RemoveMadeDir);
-    return new std::string(g_made_dir);
-  }();
-  return *dir;
-}
-
-}  // namespace
-
 std::string UniqueSocketPath(const std::string& stem) {
+  // One directory for the whole process: the pid and the counter already
+  // keep names apart, and forked children name into their parent's.
+  static const std::string* const dir = new std::string(NewSocketDir());
   static std::atomic<int> counter{0};
-  return absl::StrCat(SocketDir(), "/", stem, ".", ::getpid(), ".", counter++);
+  return absl::StrCat(*dir, "/", stem, ".", ::getpid(), ".", counter++);
 }
 
 absl::StatusOr<std::string> RunInChild(

@@ -45,7 +45,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +60,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "sdfd/socket_spec.h"
 
 ABSL_FLAG(std::string, mode, "hold", "hold, loop or refused");
 ABSL_FLAG(std::string, socket, "/run/foobar.sk", "unix stream socket path");
@@ -111,25 +111,17 @@ bool StopRequested(const std::string& stop_file) {
 // Connect blocks until the listening socket accepts the connection into its
 // queue, which is what a client of a socket-activated service does.
 int Connect(const std::string& path, std::string* error) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = absl::StrFormat("socket: %s", strerror(errno));
+  absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec("unix:" + path);
+  if (!spec.ok()) {
+    *error = absl::StrFormat("connect(%s): %s", path, spec.status().message());
     return -1;
   }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    *error = absl::StrFormat("connect(%s): path too long", path);
-    close(fd);
+  absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Connect(*spec);
+  if (!fd.ok()) {
+    *error = std::string(fd.status().message());
     return -1;
   }
-  memcpy(addr.sun_path, path.data(), path.size());
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    *error = absl::StrFormat("connect(%s): %s", path, strerror(errno));
-    close(fd);
-    return -1;
-  }
-  return fd;
+  return fd->release();
 }
 
 struct Conn {

@@ -2,6 +2,7 @@
 #include "tests/integration/daemon/harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,15 +11,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -72,16 +73,6 @@ bool Inherited(absl::string_view entry) {
 
 std::string FoobardPath() { return Runfile("daemon/foobard"); }
 std::string ActivatePath() { return "/usr/bin/systemd-socket-activate"; }
-
-std::string SocketDir() {
-  const char* tmp = getenv("TEST_TMPDIR");
-  std::string base = tmp != nullptr ? tmp : "/tmp";
-  // Leave room for "/d.XXXXXX/" plus a socket name in sockaddr_un's 108.
-  if (base.size() > 60) base = "/tmp";
-  std::string templ = base + "/d.XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) return base;
-  return templ;
-}
 
 Process Process::Spawn(const SpawnOptions& options) {
   Process p;
@@ -281,20 +272,6 @@ sdfd::UniqueFd ConnectTo(const std::string& spec) {
   return *std::move(fd);
 }
 
-sdfd::UniqueFd ConnectUnixNonBlocking(const std::string& path) {
-  sdfd::UniqueFd fd(
-      ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
-          0 &&
-      errno != EINPROGRESS && errno != EAGAIN) {
-    return sdfd::UniqueFd();
-  }
-  return fd;
-}
-
 bool SendAll(int fd, absl::string_view data, int timeout_ms) {
   const int64_t deadline = NowMs() + timeout_ms;
   size_t done = 0;
@@ -421,59 +398,106 @@ long CpuTicks(pid_t pid) {
          std::strtol(fields[12].c_str(), nullptr, 10);
 }
 
-NotifySocket::NotifySocket(const std::string& path) : path_(path) {
-  fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  ::unlink(path.c_str());
-  ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  // Large enough that a handoff of many connections never blocks foobard.
-  const int size = 4 << 20;
-  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-}
+namespace {
 
-std::optional<NotifySocket::Message> NotifySocket::Next(int timeout_ms) {
-  if (!PollFor(fd_.get(), POLLIN, NowMs() + timeout_ms)) return std::nullopt;
-  char text[4096];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
-  iovec iov{text, sizeof(text)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
-  if (n < 0) return std::nullopt;
-  Message out;
-  out.text.assign(text, static_cast<size_t>(n));
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      const int* fds = reinterpret_cast<const int*>(CMSG_DATA(c));
-      for (size_t i = 0; i < count; ++i) out.fds.emplace_back(fds[i]);
-    }
+// FdTargets is the link target of every fd of the process ("socket:[N]",
+// "/dev/null", ...), or nullopt when /proc/PID/fd cannot be read.
+std::optional<std::vector<std::string>> FdTargets(pid_t pid) {
+  const std::string dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return std::nullopt;
+  std::vector<std::string> targets;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char target[256];
+    const ssize_t len =
+        ::readlinkat(::dirfd(d), e->d_name, target, sizeof(target) - 1);
+    // An fd closed between readdir and readlink is not open any more.
+    if (len >= 0) targets.emplace_back(target, static_cast<size_t>(len));
   }
-  return out;
+  ::closedir(d);
+  return targets;
 }
 
-bool NotifySocket::WaitFor(absl::string_view line, int timeout_ms,
-                           std::vector<std::string>* seen) {
+// WaitUntilEquals polls `read` every 2 ms until it returns `want` or the
+// deadline passes: /proc offers nothing to wait on.
+template <typename Read>
+bool WaitUntilEquals(Read read, int want, int timeout_ms) {
   const int64_t deadline = NowMs() + timeout_ms;
   for (;;) {
-    std::optional<Message> m = Next(Remaining(deadline));
-    if (!m.has_value()) return false;
-    if (seen != nullptr) seen->push_back(m->text);
-    if (HasLine(m->text, line)) return true;
+    if (read() == want) return true;
+    if (NowMs() > deadline) return false;
+    ::poll(nullptr, 0, 2);
   }
 }
 
-bool HasLine(absl::string_view message, absl::string_view line) {
-  for (absl::string_view l : absl::StrSplit(message, '\n')) {
-    if (l == line) return true;
+}  // namespace
+
+int ConnectionCount(pid_t pid, const std::string& path) {
+  std::optional<std::vector<std::string>> targets = FdTargets(pid);
+  if (!targets.has_value()) return -1;
+  std::set<std::string> inodes;
+  for (const std::string& t : *targets) {
+    if (absl::StartsWith(t, "socket:[")) {
+      inodes.insert(t.substr(8, t.size() - 9));
+    }
   }
-  return false;
+  // "Num RefCount Protocol Flags Type St Inode Path": Type 0001 is
+  // SOCK_STREAM, 0005 SOCK_SEQPACKET; St 03 is SS_CONNECTED.
+  std::ifstream in(absl::StrCat("/proc/", pid, "/net/unix"));
+  if (!in) return -1;
+  std::string line;
+  std::getline(in, line);  // the header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f =
+        absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (f.size() < 7 || (f[4] != "0001" && f[4] != "0005") || f[5] != "03" ||
+        inodes.count(f[6]) == 0) {
+      continue;
+    }
+    if (path.empty() || (f.size() >= 8 && f[7] == path)) ++n;
+  }
+  return n;
+}
+
+int OpenFdCount(pid_t pid) {
+  std::optional<std::vector<std::string>> targets = FdTargets(pid);
+  return targets.has_value() ? static_cast<int>(targets->size()) : -1;
+}
+
+int ChildCount(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  if (!in) return -1;
+  int n = 0;
+  std::string child;
+  while (in >> child) ++n;
+  return n;
+}
+
+bool WaitForConnectionCount(pid_t pid, const std::string& path, int want,
+                            int timeout_ms) {
+  return WaitUntilEquals([pid, &path] { return ConnectionCount(pid, path); },
+                         want, timeout_ms);
+}
+
+bool WaitForOpenFdCount(pid_t pid, int want, int timeout_ms) {
+  return WaitUntilEquals([pid] { return OpenFdCount(pid); }, want, timeout_ms);
+}
+
+bool WaitForChildCount(pid_t pid, int want, int timeout_ms) {
+  return WaitUntilEquals([pid] { return ChildCount(pid); }, want, timeout_ms);
+}
+
+bool WaitForHangup(int fd, int timeout_ms) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  for (;;) {
+    // POLLIN is not asked for: queued data must not end the wait.
+    pollfd p{fd, 0, 0};
+    const int n = ::poll(&p, 1, Remaining(deadline));
+    if (n > 0) return (p.revents & POLLHUP) != 0;
+    if (n == 0 || errno != EINTR) return false;
+  }
 }
 
 }  // namespace foobard::testing

@@ -1,17 +1,27 @@
 // tests/integration/daemon/harness.h: what the foobard integration tests
 // share: spawning foobard (directly, as systemd would, or through the real
-// systemd-socket-activate), client sockets with timeouts, a test
-// NOTIFY_SOCKET that collects sd_notify messages and stored fds, and
-// /proc readings.
+// systemd-socket-activate), client sockets with timeouts, and readings of
+// what the daemon holds from /proc. The test NOTIFY_SOCKET is
+// sdfd::test::Receiver (sdfd/testing/notify_receiver.h), socket directories
+// come from sdfd::test::NewSocketDir (sdfd/testing/socket_dir.h).
 //
-// Every wait is on something awaitable (poll on a socket, a pipe or a
-// pidfd) with a deadline, never a sleep.
+// Tests synchronise on what foobard does, never on its log wording: on its
+// notifications, on the sockets themselves, on exit codes, and on the fds
+// it holds. Every wait is on something awaitable (poll on a socket, a pipe
+// or a pidfd) or a bounded poll of /proc, with a deadline, never a sleep.
 //
+// Example:
+//
+//   foobard::testing::SpawnOptions options;
+//   options.argv = {foobard::testing::FoobardPath(), "--listen=unix:/tmp/x"};
 //   foobard::testing::Process p = foobard::testing::Process::Spawn(options);
-//   ASSERT_TRUE(p.WaitForOutput("serving", kTimeoutMs)) << p.output();
-//   sdfd::UniqueFd c = foobard::testing::ConnectTo("unix:" + path);
-//   ASSERT_TRUE(c.valid());               // error path: connect failed
-//   EXPECT_EQ(EchoOnce(c.get(), "x"), "x");
+//   sdfd::UniqueFd c = foobard::testing::ConnectTo("unix:/tmp/x");
+//   if (!c.valid()) return 1;  // error path: nothing listens there yet
+//   if (foobard::testing::EchoOnce(c.get(), "x") != "x") return 1;
+//   // foobard holds this one connection.
+//   if (!foobard::testing::WaitForConnectionCount(p.pid(), "/tmp/x", 1)) {
+//     return 1;
+//   }
 #ifndef TESTS_INTEGRATION_DAEMON_HARNESS_H_
 #define TESTS_INTEGRATION_DAEMON_HARNESS_H_
 
@@ -19,7 +29,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,10 +45,6 @@ inline constexpr int kTimeoutMs = 20000;
 std::string FoobardPath();
 // ActivatePath is systemd's own activator.
 std::string ActivatePath();
-
-// SocketDir is a fresh directory for unix sockets whose paths fit
-// sockaddr_un: $TEST_TMPDIR when short enough, else a mkdtemp under /tmp.
-std::string SocketDir();
 
 // SpawnOptions says how to start a child.
 struct SpawnOptions {
@@ -77,7 +82,8 @@ class Process {
   const std::string& output() const { return output_; }
 
   // WaitForOutput reads output until it contains `needle` (true) or the
-  // child exits or the timeout passes (false).
+  // child exits or the timeout passes (false). For tests whose subject is
+  // what the child writes, or for programs other than foobard.
   bool WaitForOutput(absl::string_view needle, int timeout_ms);
   // Wait waits for exit and returns the exit code, 128+signal when killed
   // by a signal, or -1 on timeout.
@@ -108,8 +114,6 @@ Process Activate(const std::vector<std::string>& activate_args,
 // ("unix:/p", "unix-seqpacket:/p", "tcp:127.0.0.1:80", "tcp:[::1]:80");
 // invalid on failure.
 sdfd::UniqueFd ConnectTo(const std::string& spec);
-// ConnectNonBlocking starts a non-blocking connect to a unix stream path.
-sdfd::UniqueFd ConnectUnixNonBlocking(const std::string& path);
 
 // SendAll writes all of `data` (MSG_NOSIGNAL), polling up to the timeout.
 bool SendAll(int fd, absl::string_view data, int timeout_ms = kTimeoutMs);
@@ -130,30 +134,31 @@ long VmRssKb(pid_t pid);
 // CpuTicks is utime + stime from /proc/PID/stat, or -1.
 long CpuTicks(pid_t pid);
 
-// NotifySocket is a test NOTIFY_SOCKET: a bound datagram socket that
-// receives sd_notify messages with their SCM_RIGHTS fds.
-class NotifySocket {
- public:
-  struct Message {
-    std::string text;
-    std::vector<sdfd::UniqueFd> fds;
-  };
-  explicit NotifySocket(const std::string& path);
-  const std::string& path() const { return path_; }
-  // Next returns the next message, or nullopt on timeout.
-  std::optional<Message> Next(int timeout_ms = kTimeoutMs);
-  // WaitFor reads messages until one contains `needle` (each line checked
-  // exactly); every message text read is appended to *seen if given.
-  bool WaitFor(absl::string_view line, int timeout_ms = kTimeoutMs,
-               std::vector<std::string>* seen = nullptr);
-
- private:
-  std::string path_;
-  sdfd::UniqueFd fd_;
-};
-
-// HasLine says whether a notify message has exactly this line.
-bool HasLine(absl::string_view message, absl::string_view line);
+// ConnectionCount is how many connected AF_UNIX stream or seqpacket sockets
+// the process holds (/proc/PID/fd matched against /proc/PID/net/unix), or
+// -1. With a non-empty `path`, only those accepted on the listener bound
+// there (an accepted socket carries its listener's address), so sockets
+// foobard opens for itself (sd_notify, a handoff bundle) never count.
+int ConnectionCount(pid_t pid, const std::string& path);
+// OpenFdCount is how many fds the process has open, or -1.
+int OpenFdCount(pid_t pid);
+// ChildCount is how many children the process has (/proc/PID/task/PID/
+// children), or -1.
+int ChildCount(pid_t pid);
+// WaitForConnectionCount polls ConnectionCount until it is `want` (true) or
+// the timeout passes (false): how a test knows how many connections foobard
+// holds, e.g. that every close has been handled.
+bool WaitForConnectionCount(pid_t pid, const std::string& path, int want,
+                            int timeout_ms = kTimeoutMs);
+// WaitForOpenFdCount is the same for all open fds.
+bool WaitForOpenFdCount(pid_t pid, int want, int timeout_ms = kTimeoutMs);
+// WaitForChildCount is the same for the process's children.
+bool WaitForChildCount(pid_t pid, int want, int timeout_ms = kTimeoutMs);
+// WaitForHangup waits until the peer of connected socket `fd` has closed
+// its end (POLLHUP), without reading: how a client knows the server closed
+// when an empty record and the end of a seqpacket stream read alike
+// (AF_UNIX stream and seqpacket: a closed peer always shows POLLHUP).
+bool WaitForHangup(int fd, int timeout_ms = kTimeoutMs);
 
 }  // namespace foobard::testing
 
