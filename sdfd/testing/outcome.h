@@ -11,7 +11,10 @@
 // errno_status.h), cloexec shows FD_CLOEXEC of each slot from fd 3 ('-' when
 // the fd is not open), and env shows the variables afterwards ('-' unset).
 //
-//   std::string out = SdfdListenOutcome(/*unset_environment=*/true, 2);
+// Example:
+//   // In a child from RunInChild (test_child.h), with two fds passed:
+//   std::string out = sdfd::test::SdfdListenOutcome(
+//       /*unset_environment=*/true, /*slots=*/2);
 //   // "r=2 names=[a|b] cloexec=[1|1] env=[-|-|-]"
 #ifndef SDFD_TESTING_OUTCOME_H_
 #define SDFD_TESTING_OUTCOME_H_

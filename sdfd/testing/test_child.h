@@ -9,11 +9,13 @@
 // the child's own pidfd), runs `body`, and sends body's string result back
 // through a pipe.
 //
-//   absl::StatusOr<std::string> out = RunInChild(
-//       {FdSetup::kUnixStreamListener}, {{"LISTEN_PID", "$PID"},
-//                                        {"LISTEN_FDS", "1"}},
-//       [] { return DescribeOutcome(sdfd::ListenFds()); });
-//   ASSERT_TRUE(out.ok()) << out.status();  // child crashed or exited non-zero
+// Example:
+//   absl::StatusOr<std::string> out = sdfd::test::RunInChild(
+//       {{sdfd::test::FdKind::kUnixStreamListener}},
+//       {{"LISTEN_PID", "$PID"}, {"LISTEN_FDS", "1"}},
+//       [] { return std::string(getenv("LISTEN_FDS")); });
+//   if (!out.ok()) return 1;  // the setup failed, or the child did not exit 0
+//   // *out == "1"
 #ifndef SDFD_TESTING_TEST_CHILD_H_
 #define SDFD_TESTING_TEST_CHILD_H_
 
