@@ -86,7 +86,12 @@ static_assert(sizeof(EchoConnection) <= 56,
 
 EchoConnections::EchoConnections(EventLoop* loop, const Logger* log,
                                  size_t buffer_limit)
-    : loop_(loop), log_(log), buffer_limit_(buffer_limit) {}
+    : loop_(loop),
+      log_(log),
+      handler_(
+          EventLoop::HandlerFor<EchoConnections, &EchoConnections::OnReady>(
+              this)),
+      buffer_limit_(buffer_limit) {}
 
 EchoConnections::~EchoConnections() {
   // One at a time: letting head_ destroy the chain would recurse once per
@@ -101,7 +106,7 @@ absl::Status EchoConnections::Add(sdfd::UniqueFd fd, bool seqpacket,
                                   absl::string_view unsent) {
   auto owned = std::make_unique<EchoConnection>();
   EchoConnection* c = owned.get();
-  c->handler = this;
+  c->handler = &handler_;
   c->fd = std::move(fd);
   c->seqpacket = seqpacket;
   if (!unsent.empty()) c->pending.Append(unsent.data(), unsent.size());

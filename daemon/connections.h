@@ -10,7 +10,7 @@
 // only when a send is short.
 //
 // EchoConnections owns its connections in an intrusive list (each entry owns
-// the next) and is the one EventLoop::Handler for all of them, so a
+// the next) and holds the one EventLoop::Handler for all of them, so a
 // connection carries no virtual table and no pointer back to its owner. A
 // connection is closed only by EchoConnections itself: the I/O steps say
 // whether it should close, the dispatcher closes it, and the loop destroys it
@@ -52,7 +52,7 @@ namespace foobard {
 struct EchoConnection;  // connections.cc
 
 // EchoConnections serves every connected socket foobard echoes on.
-class EchoConnections final : public EventLoop::Handler {
+class EchoConnections {
  public:
   // EchoConnections serves on `loop` and logs to `log` (both borrowed, and
   // must outlive it). `buffer_limit` bounds each connection's unsent bytes
@@ -100,8 +100,6 @@ class EchoConnections final : public EventLoop::Handler {
   // counted or served.
   std::vector<sdfd::HandoffEntry> TakeAll();
 
-  void OnReady(EventLoop::Watch* watch, uint32_t events) override;
-
  private:
   // CloseReason says why a connection closes, without formatting anything
   // until a --verbose line needs it: `text`, then strerror(err) if err != 0.
@@ -119,6 +117,7 @@ class EchoConnections final : public EventLoop::Handler {
     return Verdict{true, CloseReason{text, err}};
   }
 
+  void OnReady(EventLoop::Watch* watch, uint32_t events);
   Verdict ReadSome(EchoConnection* c);
   Verdict Flush(EchoConnection* c);
   Verdict SendEmptyRecord(EchoConnection* c);
@@ -129,6 +128,7 @@ class EchoConnections final : public EventLoop::Handler {
 
   EventLoop* loop_;
   const Logger* log_;
+  EventLoop::Handler handler_;  // every connection's Watch names it
   size_t buffer_limit_;
   std::unique_ptr<EchoConnection> head_;  // newest first
   size_t size_ = 0;

@@ -24,18 +24,6 @@ constexpr int kMaxEvents = 256;
 
 }  // namespace
 
-// SignalHandler reads the signalfd for the loop: the loop is the one object
-// that knows the fd, and a Handler of its own keeps EventLoop itself free of
-// the Handler interface.
-class EventLoop::SignalHandler : public Handler {
- public:
-  explicit SignalHandler(EventLoop* loop) : loop_(loop) {}
-  void OnReady(Watch*, uint32_t) override { loop_->ReadSignals(); }
-
- private:
-  EventLoop* loop_;
-};
-
 EventLoop::Timer::Timer(EventLoop* loop, std::function<void()> on_fire)
     : loop_(loop), on_fire_(std::move(on_fire)) {
   loop_->timers_.push_back(this);
@@ -74,8 +62,9 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
   }
   loop->signal_fd_.reset(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!loop->signal_fd_.valid()) return sdfd::ErrnoError(errno, "signalfd");
-  loop->signal_handler_ = std::make_unique<SignalHandler>(loop.get());
-  loop->signal_watch_.handler = loop->signal_handler_.get();
+  loop->signal_handler_ =
+      HandlerFor<EventLoop, &EventLoop::ReadSignals>(loop.get());
+  loop->signal_watch_.handler = &loop->signal_handler_;
   if (absl::Status s = loop->Update(loop->signal_fd_.get(),
                                     &loop->signal_watch_, 0, EPOLLIN);
       !s.ok()) {
@@ -137,7 +126,7 @@ void EventLoop::FireDueTimers() {
   }
 }
 
-void EventLoop::ReadSignals() {
+void EventLoop::ReadSignals(Watch*, uint32_t) {
   signalfd_siginfo info;
   while (::read(signal_fd_.get(), &info, sizeof(info)) ==
          static_cast<ssize_t>(sizeof(info))) {
@@ -167,8 +156,8 @@ absl::Status EventLoop::RunOnce(int max_wait_ms) {
     auto* watch = static_cast<Watch*>(events[i].data.ptr);
     // Null: closed earlier in this batch; the object is still allocated
     // (DeleteLater) but wants no more events.
-    if (watch->handler != nullptr) {
-      watch->handler->OnReady(watch, events[i].events);
+    if (const Handler* h = watch->handler; h != nullptr) {
+      h->on_ready(h->context, watch, events[i].events);
     }
   }
   deferred_.clear();

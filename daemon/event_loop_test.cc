@@ -90,10 +90,12 @@ struct Item {
   }
 };
 
-class Closer : public EventLoop::Handler {
+class Closer {
  public:
-  explicit Closer(EventLoop* loop) : loop_(loop) {}
-  void OnReady(EventLoop::Watch* watch, uint32_t) override {
+  explicit Closer(EventLoop* loop)
+      : handler(EventLoop::HandlerFor<Closer, &Closer::OnReady>(this)),
+        loop_(loop) {}
+  void OnReady(EventLoop::Watch* watch, uint32_t) {
     ++calls;
     std::unique_ptr<Item>& other = watch == &a->watch ? b : a;
     Item* raw = other.get();
@@ -102,6 +104,7 @@ class Closer : public EventLoop::Handler {
     // Deferred: the other one is still allocated during this batch.
     other_alive_in_callback = !*raw->destroyed;
   }
+  EventLoop::Handler handler;
   std::unique_ptr<Item> a, b;
   int calls = 0;
   bool other_alive_in_callback = false;
@@ -118,7 +121,7 @@ std::unique_ptr<Item> ReadableItem(EventLoop* loop, Closer* closer,
   item->fd.reset(fds[0]);
   item->peer.reset(fds[1]);
   item->destroyed = destroyed;
-  item->watch.handler = closer;
+  item->watch.handler = &closer->handler;
   EXPECT_EQ(::write(fds[1], "x", 1), 1);
   EXPECT_TRUE(loop->Update(fds[0], &item->watch, 0, EPOLLIN).ok());
   return item;

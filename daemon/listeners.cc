@@ -22,10 +22,14 @@ constexpr int kDatagramBatch = 64;
 
 }  // namespace
 
-Listener::Listener(EventLoop* loop, AcceptPolicy* policy, sdfd::UniqueFd fd,
-                   bool seqpacket)
-    : loop_(loop), policy_(policy), fd_(std::move(fd)), seqpacket_(seqpacket) {
-  watch_.handler = this;
+Listener::Listener(EventLoop* loop, const AcceptPolicy* policy,
+                   sdfd::UniqueFd fd, bool seqpacket)
+    : loop_(loop),
+      policy_(policy),
+      fd_(std::move(fd)),
+      handler_(EventLoop::HandlerFor<Listener, &Listener::OnReady>(this)),
+      seqpacket_(seqpacket) {
+  watch_.handler = &handler_;
 }
 
 Listener::~Listener() { loop_->Detach(fd_.get(), &watch_, events_); }
@@ -45,11 +49,11 @@ void Listener::OnReady(EventLoop::Watch*, uint32_t) {
   // waiting connections in the backlog.
   if (events_ == 0) return;
   for (int i = 0; i < kAcceptBatch; ++i) {
-    if (!policy_->MayAccept()) return;
+    if (!policy_->may_accept()) return;
     sdfd::UniqueFd fd(
         ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (fd.valid()) {
-      policy_->Accepted(std::move(fd), seqpacket_);
+      policy_->accepted(std::move(fd), seqpacket_);
       continue;
     }
     const int err = errno;
@@ -74,7 +78,7 @@ void Listener::OnReady(EventLoop::Watch*, uint32_t) {
         // listener stays readable, so retrying now would spin at 100% CPU.
         // The waiting connections stay in the backlog: accepting and
         // closing them (the "spare fd" trick) would drop clients.
-        policy_->OutOfResources(err);
+        policy_->out_of_resources(err);
         return;
     }
   }
@@ -82,8 +86,13 @@ void Listener::OnReady(EventLoop::Watch*, uint32_t) {
 
 DatagramEcho::DatagramEcho(EventLoop* loop, const Logger* log,
                            sdfd::UniqueFd fd, int family)
-    : loop_(loop), log_(log), fd_(std::move(fd)), family_(family) {
-  watch_.handler = this;
+    : loop_(loop),
+      log_(log),
+      fd_(std::move(fd)),
+      handler_(
+          EventLoop::HandlerFor<DatagramEcho, &DatagramEcho::OnReady>(this)),
+      family_(family) {
+  watch_.handler = &handler_;
 }
 
 DatagramEcho::~DatagramEcho() { loop_->Detach(fd_.get(), &watch_, events_); }

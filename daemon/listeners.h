@@ -24,6 +24,7 @@
 #define DAEMON_LISTENERS_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "daemon/event_loop.h"
@@ -32,30 +33,28 @@
 
 namespace foobard {
 
-// AcceptPolicy decides for a Listener (the server implements it).
-class AcceptPolicy {
- public:
-  // MayAccept is asked before each accept4: false ends the batch (the
+// AcceptPolicy decides for a Listener (the server provides it). Plain
+// functions rather than virtual methods, for the reason given at
+// EventLoop::Handler: they are called while fds are exhausted.
+struct AcceptPolicy {
+  // may_accept is asked before each accept4: false ends the batch (the
   // connection limit is reached; the policy stops watching listeners).
-  virtual bool MayAccept() = 0;
-  // Accepted takes a new connection: `fd` is non-blocking and CLOEXEC.
-  virtual void Accepted(sdfd::UniqueFd fd, bool seqpacket) = 0;
-  // OutOfResources reports an accept4 failure of the listener itself
+  std::function<bool()> may_accept;
+  // accepted takes a new connection: `fd` is non-blocking and CLOEXEC.
+  std::function<void(sdfd::UniqueFd fd, bool seqpacket)> accepted;
+  // out_of_resources reports an accept4 failure of the listener itself
   // (`err`: EMFILE, ENFILE, ENOBUFS, ENOMEM or anything unexpected). The
   // listener stays readable, so accepting again at once would spin: the
   // policy rests the listeners.
-  virtual void OutOfResources(int err) = 0;
-
- protected:
-  ~AcceptPolicy() = default;
+  std::function<void(int err)> out_of_resources;
 };
 
 // Listener accepts on one listening stream or seqpacket socket.
-class Listener final : public EventLoop::Handler {
+class Listener {
  public:
   // Listener takes `fd` (listening, non-blocking); `loop` and `policy` are
   // borrowed and must outlive it. It watches nothing until Watch(true).
-  Listener(EventLoop* loop, AcceptPolicy* policy, sdfd::UniqueFd fd,
+  Listener(EventLoop* loop, const AcceptPolicy* policy, sdfd::UniqueFd fd,
            bool seqpacket);
   ~Listener();
   Listener(const Listener&) = delete;
@@ -67,19 +66,20 @@ class Listener final : public EventLoop::Handler {
   absl::Status Watch(bool watch);
   int fd() const { return fd_.get(); }
 
-  void OnReady(EventLoop::Watch* watch, uint32_t events) override;
-
  private:
+  void OnReady(EventLoop::Watch* watch, uint32_t events);
+
   EventLoop* loop_;
-  AcceptPolicy* policy_;
+  const AcceptPolicy* policy_;
   sdfd::UniqueFd fd_;
+  EventLoop::Handler handler_;
   EventLoop::Watch watch_;
   uint32_t events_ = 0;
   bool seqpacket_;
 };
 
 // DatagramEcho echoes each datagram back to its sender.
-class DatagramEcho final : public EventLoop::Handler {
+class DatagramEcho {
  public:
   // DatagramEcho takes `fd` (a non-blocking datagram socket of address
   // family `family`); `loop` and `log` are borrowed and must outlive it.
@@ -100,12 +100,13 @@ class DatagramEcho final : public EventLoop::Handler {
   uint64_t echoed() const { return echoed_; }
   uint64_t bytes_echoed() const { return bytes_echoed_; }
 
-  void OnReady(EventLoop::Watch* watch, uint32_t events) override;
-
  private:
+  void OnReady(EventLoop::Watch* watch, uint32_t events);
+
   EventLoop* loop_;
   const Logger* log_;
   sdfd::UniqueFd fd_;
+  EventLoop::Handler handler_;
   EventLoop::Watch watch_;
   uint32_t events_ = 0;
   int family_;

@@ -44,12 +44,20 @@ Server::Server(const ServerOptions& options, const Logger* log,
                     Exit(absl::StrCat(
                         "idle for ", absl::FormatDuration(options_.idle_exit)));
                   }),
-      drain_timer_(loop_.get(), [this] {
-        if (!stopping_) return;
-        FinishStop();
-        Exit("stopped by signal");
-      }) {
-  log_watch_.handler = this;
+      drain_timer_(loop_.get(),
+                   [this] {
+                     if (!stopping_) return;
+                     FinishStop();
+                     Exit("stopped by signal");
+                   }),
+      log_handler_(
+          EventLoop::HandlerFor<Server, &Server::OnLogWritable>(this)) {
+  accept_policy_.may_accept = [this] { return MayAccept(); };
+  accept_policy_.accepted = [this](sdfd::UniqueFd fd, bool seqpacket) {
+    Accepted(std::move(fd), seqpacket);
+  };
+  accept_policy_.out_of_resources = [this](int err) { OutOfResources(err); };
+  log_watch_.handler = &log_handler_;
 }
 
 Server::~Server() = default;
@@ -95,9 +103,8 @@ absl::StatusOr<std::string> Server::AddSocket(sdfd::UniqueFd fd,
     case SOCK_SEQPACKET:
       if (info->listening) {
         // Watched from Run() on, while the policy allows (UpdateListeners).
-        AcceptPolicy* policy = this;  // a private base: converted here
         listeners_.push_back(std::make_unique<Listener>(
-            loop_.get(), policy, std::move(fd), seqpacket));
+            loop_.get(), &accept_policy_, std::move(fd), seqpacket));
       } else if (!connections_.Add(std::move(fd), seqpacket).ok()) {
         return absl::ResourceExhaustedError(
             absl::StrCat("cannot watch ", description));
@@ -163,7 +170,9 @@ void Server::OutOfResources(int err) {
   UpdateListeners();
 }
 
-void Server::OnReady(EventLoop::Watch*, uint32_t) { log_->sink()->Flush(); }
+void Server::OnLogWritable(EventLoop::Watch*, uint32_t) {
+  log_->sink()->Flush();
+}
 
 void Server::UpdateListeners() {
   const bool want = !stopping_ &&

@@ -56,7 +56,7 @@
 
 namespace foobard {
 
-class Server final : private AcceptPolicy, private EventLoop::Handler {
+class Server {
  public:
   // Create sets up the event loop (blocking SIGTERM/SIGINT into its
   // signalfd) and ignores SIGPIPE for the whole process. `log` must outlive
@@ -105,12 +105,12 @@ class Server final : private AcceptPolicy, private EventLoop::Handler {
   Server(const ServerOptions& options, const Logger* log,
          std::unique_ptr<EventLoop> loop);
 
-  // AcceptPolicy:
-  bool MayAccept() override;
-  void Accepted(sdfd::UniqueFd fd, bool seqpacket) override;
-  void OutOfResources(int err) override;
-  // EventLoop::Handler, for the log sink's fd.
-  void OnReady(EventLoop::Watch* watch, uint32_t events) override;
+  // The accept policy (accept_policy_):
+  bool MayAccept();
+  void Accepted(sdfd::UniqueFd fd, bool seqpacket);
+  void OutOfResources(int err);
+  // OnLogWritable flushes the log sink once its fd is writable.
+  void OnLogWritable(EventLoop::Watch* watch, uint32_t events);
 
   void OnSignal(int signo);
   void BeforeWait();
@@ -135,6 +135,8 @@ class Server final : private AcceptPolicy, private EventLoop::Handler {
   EventLoop::Timer accept_resume_;
   EventLoop::Timer idle_timer_;
   EventLoop::Timer drain_timer_;
+  AcceptPolicy accept_policy_;
+  EventLoop::Handler log_handler_;
   EventLoop::Watch log_watch_;
   bool log_watched_ = false;  // the log sink's fd is in the epoll set
   bool listeners_watched_ = false;
