@@ -3,9 +3,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,8 +10,6 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "common/fd_util.h"
 #include "daemon/flags.h"
 #include "daemon/handoff.h"
@@ -45,30 +40,70 @@ void RaiseFdLimit(const Logger& log) {
   if (!limit.ok()) log.Warning(limit.status().message());
 }
 
-// kStoreRemoveLimit bounds how long start-up waits for a busy service
-// manager to take one FDSTOREREMOVE=1 message.
-constexpr absl::Duration kStoreRemoveLimit = absl::Seconds(1);
-
-// SendWithin makes `send(options)` non-blocking and retries it every 10 ms
-// while the service manager's notify queue is full, for at most `limit`;
-// then it gives up with DeadlineExceeded rather than wait without bound.
-template <typename Send>
-absl::Status SendWithin(absl::Duration limit, Send send) {
-  sdfd::NotifyOptions options;
-  options.non_blocking = true;
-  const absl::Time deadline = absl::Now() + limit;
-  for (;;) {
-    absl::StatusOr<bool> sent = send(options);
-    if (sent.ok() || !sdfd::NotifyWouldBlock(sent.status())) {
-      return sent.status();
-    }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the service manager's notify queue stayed full for ",
-          absl::FormatDuration(limit), "; the entry stays in the store"));
-    }
-    absl::SleepFor(absl::Milliseconds(10));
+// ListenOn serves a socket of its own for each --listen (no socket
+// activation); `served` receives their descriptions. 0, or the exit code.
+int ListenOn(const std::vector<std::string>& listen, Server& server,
+             const Logger& log, std::vector<std::string>* served) {
+  if (listen.empty()) {
+    log.Error(kHowToRun);
+    return 2;
   }
+  for (const std::string& text : listen) {
+    absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(text);
+    if (!spec.ok()) {
+      log.Error(absl::StrCat("--listen: ", spec.status().message()));
+      return 2;
+    }
+    absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, kBacklog);
+    if (!fd.ok()) {
+      log.Error(absl::StrCat("--listen: ", fd.status().message()));
+      return 1;
+    }
+    absl::StatusOr<std::string> what = server.AddSocket(*std::move(fd), text);
+    if (!what.ok()) {
+      log.Error(what.status().message());
+      return 1;
+    }
+    served->push_back(*std::move(what));
+  }
+  return 0;
+}
+
+// ServePassed serves the sockets systemd passed and takes back the
+// connections a previous instance handed off (daemon/handoff.h); `served`
+// receives their descriptions. 0, or the exit code.
+int ServePassed(std::vector<sdfd::ListenFd>& fds, Server& server,
+                const Logger& log, std::vector<std::string>* served) {
+  HandedOffSet handed_off = TakeHandedOff(fds, kMaxBufferLimit);
+  for (const absl::Status& problem : handed_off.problems) {
+    log.Error(problem.message());
+  }
+  for (sdfd::ListenFd& fd : fds) {
+    absl::StatusOr<std::string> what =
+        server.AddSocket(std::move(fd.fd), fd.name);
+    if (!what.ok()) {
+      log.Error(what.status().message());
+      return 2;
+    }
+    served->push_back(*std::move(what));
+  }
+  size_t unsent = 0;
+  for (HandedOff& conn : handed_off.connections) {
+    unsent += conn.unsent.size();
+    absl::Status s = server.AdoptConnection(std::move(conn.fd), conn.unsent);
+    if (!s.ok()) {
+      log.Error(absl::StrCat("handed-off ", conn.name, ": ", s.message()));
+    }
+  }
+  if (!handed_off.connections.empty()) {
+    served->push_back(absl::StrCat(handed_off.connections.size(),
+                                   " handed-off connections with ", unsent,
+                                   " unsent bytes"));
+  }
+  // Taken over (or refused): systemd's copies go, or every later start
+  // would get them again (see handoff.h).
+  RemoveTakenFromStore(handed_off, log);
+  return 0;
 }
 
 }  // namespace
@@ -127,83 +162,27 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> served;
   if (activation->kind == sdfd::ActivationKind::kNone) {
-    if (config->listen.empty()) {
-      log.Error(kHowToRun);
-      return 2;
-    }
-    for (const std::string& text : config->listen) {
-      absl::StatusOr<sdfd::SocketSpec> spec = sdfd::ParseSocketSpec(text);
-      if (!spec.ok()) {
-        log.Error(absl::StrCat("--listen: ", spec.status().message()));
-        return 2;
-      }
-      absl::StatusOr<sdfd::UniqueFd> fd = sdfd::Listen(*spec, kBacklog);
-      if (!fd.ok()) {
-        log.Error(absl::StrCat("--listen: ", fd.status().message()));
-        return 1;
-      }
-      absl::StatusOr<std::string> what =
-          (*server)->AddSocket(*std::move(fd), text);
-      if (!what.ok()) {
-        log.Error(what.status().message());
-        return 1;
-      }
-      served.push_back(*std::move(what));
+    if (int code = ListenOn(config->listen, **server, log, &served);
+        code != 0) {
+      return code;
     }
   } else {
     if (!config->listen.empty()) {
       log.Info("--listen ignored: systemd passed the sockets");
     }
-    HandedOffSet handed_off = TakeHandedOff(activation->fds, kMaxBufferLimit);
-    for (const absl::Status& problem : handed_off.problems) {
-      log.Error(problem.message());
-    }
-    for (sdfd::ListenFd& fd : activation->fds) {
-      absl::StatusOr<std::string> what =
-          (*server)->AddSocket(std::move(fd.fd), fd.name);
-      if (!what.ok()) {
-        log.Error(what.status().message());
-        return 2;
-      }
-      served.push_back(*std::move(what));
-    }
-    size_t unsent = 0;
-    for (HandedOff& conn : handed_off.connections) {
-      unsent += conn.unsent.size();
-      absl::Status s =
-          (*server)->AdoptConnection(std::move(conn.fd), conn.unsent);
-      if (!s.ok()) {
-        log.Error(absl::StrCat("handed-off ", conn.name, ": ", s.message()));
-      }
-    }
-    if (!handed_off.connections.empty()) {
-      served.push_back(absl::StrCat(handed_off.connections.size(),
-                                    " handed-off connections with ", unsent,
-                                    " unsent bytes"));
-    }
-    // Taken over (or refused): systemd's copies go, or every later start
-    // would get them again (see handoff.h).
-    if (handed_off.bundles > 0) {
-      absl::Status s = SendWithin(kStoreRemoveLimit, [](const auto& options) {
-        return sdfd::RemoveHandoffFromStore(options);
-      });
-      if (!s.ok()) {
-        log.Warning(absl::StrCat("FDSTOREREMOVE ", sdfd::kHandoffFdName, ": ",
-                                 s.message()));
-      }
-    }
-    for (const std::string& name : handed_off.legacy_names) {
-      absl::Status s =
-          SendWithin(kStoreRemoveLimit, [&name](const auto& options) {
-            return RemoveFromStore(name, options);
-          });
-      if (!s.ok()) {
-        log.Warning(absl::StrCat("FDSTOREREMOVE ", name, ": ", s.message()));
-      }
+    if (int code = ServePassed(activation->fds, **server, log, &served);
+        code != 0) {
+      return code;
     }
   }
   log.Info(absl::StrCat("serving ", absl::StrJoin(served, ", ")));
-  return (*server)->Run();
+  Server::Outcome outcome = (*server)->Run();
+  if (!outcome.handoff.empty()) {
+    HandOff(std::move(outcome.handoff), outcome.drain_deadline,
+            (*server)->signal_fd(), log);
+  }
+  if (outcome.exit_code == 0) log.Info(outcome.exit_message);
+  return outcome.exit_code;
 }
 
 }  // namespace foobard

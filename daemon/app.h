@@ -4,9 +4,17 @@
 // Exit codes: 0 clean, 1 runtime failure, 2 usage or environment error (a
 // bad flag, malformed LISTEN_*/WATCHDOG_*, nothing to serve).
 //
-//   int main(int argc, char** argv) { return foobard::Main(argc, argv); }
-//   // $ LISTEN_PID=$$ LISTEN_FDS=abc foobard   -> exit 2, and on stderr:
-//   // <3>LISTEN_FDS=abc: ...  (the variable and why, from libsdfd)
+// main.cc is `return foobard::Main(argc, argv);`. An error path: run as
+//   $ LISTEN_PID=$$ LISTEN_FDS=abc foobard
+// it exits 2 and says on stderr "<3>LISTEN_FDS=abc: ..." (the variable and
+// why, from libsdfd).
+//
+// Example:
+//
+//   char arg0[] = "foobard";
+//   char arg1[] = "--version";
+//   char* argv[] = {arg0, arg1, nullptr};
+//   return foobard::Main(2, argv);  // prints the version, returns 0
 #ifndef DAEMON_APP_H_
 #define DAEMON_APP_H_
 

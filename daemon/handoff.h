@@ -15,22 +15,36 @@
 // stored was closed, never resumed without its unsent bytes. Each of those
 // names is removed from the store (FDSTOREREMOVE=1) once taken.
 //
+// Both directions are one straight path each: at start, TakeHandedOff() then
+// RemoveTakenFromStore(); at stop, HandOff() with what Server::Run() returned.
+//
+// Example:
+//
+//   foobard::Logger log(STDERR_FILENO, false);
+//   std::vector<sdfd::ListenFd> listen_fds;  // from sdfd::ReceiveActivation
 //   foobard::HandedOffSet set =
-//       foobard::TakeHandedOff(listen_fds, kMaxBufferLimit);
+//       foobard::TakeHandedOff(listen_fds, /*max_unsent=*/1 << 20);
 //   for (const absl::Status& p : set.problems) log.Error(p.message());
-//   for (foobard::HandedOff& c : set.connections)
-//     server.AdoptConnection(std::move(c.fd), c.unsent);
-//   if (set.bundles > 0) (void)sdfd::RemoveHandoffFromStore();
-//   for (const std::string& n : set.legacy_names) (void)RemoveFromStore(n);
+//   for (foobard::HandedOff& c : set.connections) {
+//     // serve c.fd, sending c.unsent first (Server::AdoptConnection)
+//   }
+//   foobard::RemoveTakenFromStore(set, log);  // FDSTOREREMOVE=1, each name
+//   // ... and at stop, with Server::Run()'s outcome:
+//   std::vector<sdfd::HandoffEntry> live;
+//   const int64_t deadline_ns = 0;  // MonotonicNanos: stop + --drain_timeout
+//   foobard::HandOff(std::move(live), deadline_ns, /*stop_fd=*/-1, log);
 #ifndef DAEMON_HANDOFF_H_
 #define DAEMON_HANDOFF_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/logger.h"
+#include "sdfd/handoff.h"
 #include "sdfd/listen_fds.h"
 #include "sdfd/notify.h"
 #include "sdfd/unique_fd.h"
@@ -102,6 +116,27 @@ HandedOffSet TakeHandedOff(std::vector<sdfd::ListenFd>& fds, size_t max_unsent);
 // for sdfd::PidNotifyWithFds() (non_blocking: NotifyWouldBlock()).
 absl::StatusOr<bool> RemoveFromStore(absl::string_view name,
                                      const sdfd::NotifyOptions& options = {});
+
+// RemoveTakenFromStore asks systemd to drop what `set` took: the bundle
+// entry (once, whether taken or refused) and each 0.1.0 name; otherwise
+// every later start would get them again. A busy manager's full notify
+// queue is retried every 10 ms for at most 1 s per message, so start-up
+// never waits without bound. Failures are logged as warnings
+// ("FDSTOREREMOVE <name>: ..."); the entry then stays in the store.
+void RemoveTakenFromStore(const HandedOffSet& set, const Logger& log);
+
+// HandOff stores `connections` (taken; each with its unsent bytes) in
+// systemd's fd store as one entry (sdfd/handoff.h), then closes them (the
+// bundle holds its own copies) and waits for NotifyBarrier until
+// `deadline_ns` (MonotonicNanos). A full notify queue is retried every
+// 10 ms until `deadline_ns`, or until `stop_fd` (borrowed; foobard's
+// signalfd, -1 for none) turns readable: a second SIGTERM/SIGINT means
+// stop waiting. Every outcome is logged; on success the line starts with
+// "handed off N connections to the fd store (one entry, U unsent bytes)",
+// which scripts count. A connection over the bundle's caps is closed with
+// an error line instead.
+void HandOff(std::vector<sdfd::HandoffEntry> connections, int64_t deadline_ns,
+             int stop_fd, const Logger& log);
 
 }  // namespace foobard
 

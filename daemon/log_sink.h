@@ -39,9 +39,14 @@
 // longer than PIPE_BUF excepted). Not thread-safe: foobard logs from its one
 // thread.
 //
+// Example:
+//
 //   foobard::LogSink sink(STDERR_FILENO);
 //   sink.Write("<6>serving\n");
-//   if (sink.WantsWritable()) WatchForEpollout(sink.fd());  // then Flush()
+//   if (sink.WantsWritable()) {
+//     const int watch_for_epollout = sink.fd();  // borrowed; then:
+//     sink.Flush();
+//   }
 //   // error path: nothing to check; a broken sink drops lines silently.
 #ifndef DAEMON_LOG_SINK_H_
 #define DAEMON_LOG_SINK_H_

@@ -7,9 +7,13 @@
 // never a stalled event loop. Logging must never stop the daemon (SIGPIPE is
 // ignored by the daemon, so a closed stderr only gives EPIPE there).
 //
+// Example:
+//
 //   foobard::Logger log(STDERR_FILENO, /*verbose=*/false);
-//   absl::Status s = DoSomething();
-//   if (!s.ok()) log.Error(absl::StrCat("accept: ", s.message()));
+//   if (::fcntl(1000, F_GETFD) < 0) {
+//     log.Error("fcntl(1000, F_GETFD): Bad file descriptor");  // "<3>fcntl..."
+//   }
+//   log.Info("serving");                      // "<6>serving"
 //   log.Debug("only printed with --verbose");
 #ifndef DAEMON_LOGGER_H_
 #define DAEMON_LOGGER_H_

@@ -5,11 +5,20 @@
 // arrives and freed as soon as the last one is sent. The object itself is 16
 // bytes. The caller bounds its size (--buffer_limit); Append() only grows.
 //
+// Example:
+//
+//   int fds[2];
+//   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) {
+//     return 1;
+//   }
+//   const char buf[] = "hello";
+//   ssize_t sent = ::send(fds[0], buf, 5, MSG_NOSIGNAL);
+//   if (sent < 0) sent = 0;  // EAGAIN: nothing went (other errors: close)
 //   foobard::PendingBuffer pending;
-//   pending.Append(buf + sent, n - sent);           // send() was short
-//   ssize_t w = send(fd, pending.data(), pending.size(), MSG_NOSIGNAL);
-//   if (w < 0 && errno != EAGAIN) return Close();   // error path: drop it all
-//   if (w > 0) pending.Consume(w);                  // frees when drained
+//   pending.Append(buf + sent, 5 - static_cast<size_t>(sent));  // the rest
+//   const ssize_t w =
+//       ::send(fds[0], pending.data(), pending.size(), MSG_NOSIGNAL);
+//   if (w > 0) pending.Consume(static_cast<size_t>(w));  // frees when drained
 #ifndef DAEMON_PENDING_BUFFER_H_
 #define DAEMON_PENDING_BUFFER_H_
 

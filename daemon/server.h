@@ -1,32 +1,39 @@
-// daemon/server.h: foobard's event loop, which echoes on every socket it is
-// given.
+// daemon/server.h: foobard's serving policy, which echoes on every socket it
+// is given: when to accept, how many clients, when to exit idle, how to stop.
 //
-// Design (the why is in server.cc and foobard.8):
-//   * One thread, one epoll set, level-triggered, non-blocking sockets. The
-//     loop never blocks anywhere but epoll_wait.
-//   * One object per passed socket, by kind: a listener (stream/seqpacket,
-//     accept4 in a loop), a datagram socket (each datagram echoed to its
-//     sender), or a connection (accepted, Accept=yes/inetd, or handed off by
-//     a previous instance).
-//   * Memory is bounded by design: one shared 64 KiB read buffer; a
-//     connection is a ~64-byte struct plus a pending buffer that exists only
-//     while unsent bytes exist and never exceeds --buffer_limit (the
-//     connection is not read from while it is full).
-//   * Timers (STATUS once a second, watchdog, idle exit, accept backoff,
-//     drain deadline, notify retry) are deadlines folded into epoll_wait's
-//     timeout; signals arrive through a signalfd.
-//   * Nothing else waits either: log lines queue in the logger's LogSink,
-//     which the loop flushes when its fd is writable, and sd_notify
-//     datagrams go with MSG_DONTWAIT; a busy manager's full queue
-//     (net.unix.max_dgram_qlen) makes the loop retry later, with STATUS= and
-//     WATCHDOG=1 coalesced, instead of wait.
+// Design (the why is in the .cc files and foobard.8):
+//   * One thread, one event loop (daemon/event_loop.h): level-triggered
+//     epoll, non-blocking sockets, timers and a signalfd. The loop never
+//     blocks anywhere but epoll_wait.
+//   * One object per passed socket, by kind (daemon/listeners.h,
+//     daemon/connections.h): a listener (stream/seqpacket, accept4 in a
+//     loop), a datagram socket (each datagram echoed to its sender), or a
+//     connection (accepted, Accept=yes/inetd, or handed off by a previous
+//     instance).
+//   * The Server decides: accept back-off on EMFILE/ENFILE, the connection
+//     limit, idle exit, and the drain at SIGTERM/SIGINT. It tells the
+//     service manager through its ServiceNotifier (daemon/service_notifier.h).
+//   * Nothing waits: log lines queue in the logger's LogSink, which the loop
+//     flushes when its fd is writable, and sd_notify datagrams go with
+//     MSG_DONTWAIT.
+//   * Run() ends by returning the connections still alive when they are to
+//     be handed off; the caller stores them (daemon/handoff.h, HandOff).
 //
+// Example:
+//
+//   foobard::Logger log(STDERR_FILENO, false);
+//   foobard::ServerOptions options;
 //   absl::StatusOr<std::unique_ptr<foobard::Server>> server =
 //       foobard::Server::Create(options, &log);
-//   if (!server.ok()) return Fail(server.status());      // epoll_create1: ...
-//   absl::StatusOr<std::string> what = (*server)->AddSocket(std::move(fd),
-//   name); if (!what.ok()) return Usage(what.status());         // not a socket
-//   return (*server)->Run();                             // exit code
+//   if (!server.ok()) return 1;  // epoll_create1: Too many open files
+//   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+//   if (fd < 0 || ::listen(fd, 16) != 0) return 1;
+//   absl::StatusOr<std::string> what =
+//       (*server)->AddSocket(sdfd::UniqueFd(fd), "demo");
+//   if (!what.ok()) return 2;  // e.g. "fd 3 (demo) is not a socket"
+//   foobard::Server::Outcome outcome = (*server)->Run();  // until SIGTERM
+//   log.Info(outcome.exit_message);  // after any handoff
+//   return outcome.exit_code;
 #ifndef DAEMON_SERVER_H_
 #define DAEMON_SERVER_H_
 
@@ -38,108 +45,109 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "daemon/connections.h"
+#include "daemon/event_loop.h"
+#include "daemon/listeners.h"
 #include "daemon/logger.h"
 #include "daemon/server_options.h"
+#include "daemon/service_notifier.h"
+#include "sdfd/handoff.h"
 #include "sdfd/unique_fd.h"
 
 namespace foobard {
 
 class Server {
  public:
-  // Create sets up epoll and the signalfd (blocking SIGTERM/SIGINT and
-  // ignoring SIGPIPE for the whole process). `log` must outlive the server.
+  // Create sets up the event loop (blocking SIGTERM/SIGINT into its
+  // signalfd) and ignores SIGPIPE for the whole process. `log` must outlive
+  // the server. Errors carry the failing call's errno.
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       const ServerOptions& options, const Logger* log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // AddSocket serves `fd` according to its kind and returns its description
-  // for the start line. A listening stream/seqpacket socket is accepted on;
-  // a datagram socket is echoed on; a connected stream/seqpacket socket is
-  // served as a client. Errors: not a socket, or an unsupported type.
+  // AddSocket serves `fd` (taken) according to its kind and returns its
+  // description for the start line. A listening stream/seqpacket socket is
+  // accepted on; a datagram socket is echoed on; a connected
+  // stream/seqpacket socket is served as a client. Errors: not a socket, or
+  // an unsupported type (InvalidArgument), or a failing call with its errno.
   absl::StatusOr<std::string> AddSocket(sdfd::UniqueFd fd,
                                         absl::string_view name);
 
-  // AdoptConnection serves a client accepted by a previous instance;
-  // `unsent` goes out before any new echo.
+  // AdoptConnection serves a client (`fd`, taken) accepted by a previous
+  // instance; `unsent` goes out before any new echo.
   absl::Status AdoptConnection(sdfd::UniqueFd fd, absl::string_view unsent);
+
+  // Outcome is how Run() ended.
+  struct Outcome {
+    // exit_code: 0 clean, 1 runtime failure (already logged).
+    int exit_code = 0;
+    // exit_message: the "exiting: ..." line, for the caller to log last.
+    std::string exit_message;
+    // handoff: the connections alive at stop, with their unsent bytes, when
+    // they go to the fd store (--handoff, NOTIFY_SOCKET set); else empty.
+    std::vector<sdfd::HandoffEntry> handoff;
+    // drain_deadline bounds the handoff (MonotonicNanos): stop time plus
+    // --drain_timeout.
+    int64_t drain_deadline = 0;
+  };
 
   // Run serves until SIGTERM/SIGINT, idle exit, or (with no listening or
   // datagram socket) the last connection closing. It sends READY=1 first.
-  // It returns the process exit code: 0 clean, 1 runtime failure.
-  int Run();
+  Outcome Run();
+
+  // signal_fd is readable while SIGTERM/SIGINT is pending (borrowed): the
+  // handoff's waits end on a second signal.
+  int signal_fd() const { return loop_->signal_fd(); }
 
  private:
-  struct Source;
-  struct Listener;
-  struct Datagram;
-  struct Connection;
+  Server(const ServerOptions& options, const Logger* log,
+         std::unique_ptr<EventLoop> loop);
 
-  Server(const ServerOptions& options, const Logger* log);
-  absl::Status Init();
-  int64_t Now() const;
+  // The accept policy (accept_policy_):
+  bool MayAccept();
+  void Accepted(sdfd::UniqueFd fd, bool seqpacket);
+  void OutOfResources(int err);
+  // OnLogWritable flushes the log sink once its fd is writable.
+  void OnLogWritable(EventLoop::Watch* watch, uint32_t events);
 
-  void OnListener(Listener* l);
-  void OnDatagram(Datagram* d);
-  void OnConnection(Connection* c, uint32_t events);
-  bool OnSignal();  // true when the loop must finish now
-
-  Connection* NewConnection(int fd, bool seqpacket);
-  bool ReadSome(Connection* c);         // false when c was closed
-  bool Flush(Connection* c);            // false when c was closed
-  bool SendEmptyRecord(Connection* c);  // false when c was closed
-  void UpdateInterest(Connection* c);
-  void StartLinger(Connection* c);
-  void CloseConnection(Connection* c, absl::string_view why);
+  void OnSignal(int signo);
+  void BeforeWait();
   void UpdateListeners();
+  void UpdateIdleTimer();
+  void UpdateLogInterest();
+  bool Draining();
   void BeginStop();
   void FinishStop();
-  // WaitToRetryStore waits up to 10 ms before the next try of a store the
-  // service manager's full queue refused; false once the drain deadline has
-  // passed or a second signal arrived.
-  bool WaitToRetryStore();
-  void HandOff();
-  void MaybeSendStatus(int64_t now, bool force);
-  void SendNotifications(int64_t now);
-  void UpdateLogInterest();
+  void Exit(std::string reason);
+  ServiceCounts Counts() const;
 
   ServerOptions options_;
   const Logger* log_;
-  sdfd::UniqueFd epoll_;
-  sdfd::UniqueFd signal_fd_;
-  std::unique_ptr<Source> signal_source_;
-  std::unique_ptr<Source> log_source_;
-  bool log_watched_ = false;  // the log sink's fd is in the epoll set
+  // The loop is declared first: everything below registers with it, so it
+  // is destroyed last.
+  std::unique_ptr<EventLoop> loop_;
+  EchoConnections connections_;
+  ServiceNotifier notifier_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::unique_ptr<Datagram>> datagrams_;
-  Connection* connections_head_ = nullptr;  // intrusive list of live ones
-  size_t connection_count_ = 0;
+  std::vector<std::unique_ptr<DatagramEcho>> datagrams_;
+  EventLoop::Timer accept_resume_;
+  EventLoop::Timer idle_timer_;
+  EventLoop::Timer drain_timer_;
+  AcceptPolicy accept_policy_;
+  EventLoop::Handler log_handler_;
+  EventLoop::Watch log_watch_;
+  bool log_watched_ = false;  // the log sink's fd is in the epoll set
   bool listeners_watched_ = false;
-  bool notify_ = false;  // NOTIFY_SOCKET set: worth formatting STATUS=
-
+  bool accept_paused_ = false;
   bool stop_requested_ = false;
+  bool second_signal_ = false;
   bool stopping_ = false;
   int64_t drain_deadline_ = 0;
-  int64_t accept_paused_until_ = 0;
-  int64_t idle_since_ = 0;
-  int64_t next_watchdog_ = 0;
-  int64_t next_status_ = 0;
-
-  // sd_notify states not yet delivered: a full notify queue (EAGAIN) keeps
-  // them for the next try at notify_retry_at_ (0: none scheduled).
-  bool ready_pending_ = false;
-  bool stopping_pending_ = false;
-  bool watchdog_pending_ = false;
-  bool status_pending_ = false;
-  int64_t notify_retry_at_ = 0;
-
-  uint64_t accepted_total_ = 0;
-  uint64_t bytes_echoed_ = 0;
-  uint64_t datagrams_echoed_ = 0;
-  uint64_t status_bytes_ = ~uint64_t{0};
-  size_t status_connections_ = ~size_t{0};
+  uint64_t datagrams_seen_ = 0;  // DatagramEcho::received() at the last look
+  std::string exit_reason_;
+  std::vector<sdfd::HandoffEntry> handoff_;
 };
 
 }  // namespace foobard

@@ -2,9 +2,11 @@
 // plain values. Its own header so that the flags (daemon/flags.h) do not
 // depend on the engine that uses them, nor the engine on absl flags.
 //
+// Example:
+//
 //   foobard::ServerOptions options;
-//   options.max_connections = 256;             // --max_connections=256
-//   options.idle_exit = absl::Seconds(30);     // --idle_exit=30s
+//   options.max_connections = 256;          // --max_connections=256
+//   options.idle_exit = absl::Seconds(30);  // --idle_exit=30s
 #ifndef DAEMON_SERVER_OPTIONS_H_
 #define DAEMON_SERVER_OPTIONS_H_
 
