@@ -23,10 +23,9 @@
 //   if (!loop.ok()) return 1;  // epoll_create1: Too many open files
 //   foobard::EventLoop::Timer stop(loop->get(), [&loop] { (*loop)->Exit(); });
 //   stop.ArmAt((*loop)->now() + 1000);  // nanoseconds (MonotonicNanos)
-//   (*loop)->OnSignal([&loop](int signo) { (*loop)->Exit(); });
+//   (*loop)->OnSignal([&loop](int /*signo*/) { (*loop)->Exit(); });
 //   absl::Status s = (*loop)->Run();
-//   if (!s.ok()) std::fprintf(stderr, "%s\n",
-//   std::string(s.message()).c_str());
+//   if (!s.ok()) return 1;  // epoll_wait failed: s carries its errno
 #ifndef DAEMON_EVENT_LOOP_H_
 #define DAEMON_EVENT_LOOP_H_
 
