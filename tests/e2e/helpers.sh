@@ -17,6 +17,8 @@
 #   wait_until TIMEOUT_S CMD...   polls CMD every 0.1 s; 1 on timeout
 #   is_state UNIT STATE    `systemctl is-active UNIT` prints STATE
 #   main_pid_is_new PID    foobar.service has a MainPID, not PID
+#   foobard_holds N        foobar.service's MainPID holds N connections
+#                          accepted on /run/foobar.sk and the listener
 #   systemd_version        the machine's systemd version (252, 257, ...)
 #   journal_tail UNIT [N]  the unit's last journal lines, for reasons
 #   echo_hi                `echo hi | foobar` in the machine, as root
@@ -24,8 +26,6 @@
 #                          e2e_driver in the background (see below)
 #   driver_flunk NAME REASON   stops the driver, flunks with its summary
 #   summary_field LINE KEY the value of KEY=value in a driver summary
-#   status_shows_traffic N foobard's STATUS= reports N connections, traffic
-#   count_handoffs N       foobard's "handed off N connections" log lines
 #   running_inetd_instances_are_zero
 #
 # Set by tests/e2e/run before any scenario runs: DEB_NAME (the .deb's file
@@ -172,22 +172,24 @@ summary_field() {
   sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"
 }
 
-# status_shows_traffic N: foobard's STATUS= reports N connections and bytes.
-status_shows_traffic() {
-  local status
-  status=$(prop foobar.service StatusText)
-  [[ "${status}" =~ ^$1\ connections,.*\ ([0-9]+)\ bytes\ echoed ]] &&
-    ((BASH_REMATCH[1] > 0))
-}
-
-# count_handoffs N: how many times foobard logged handing off N connections
-# (its own line, the same on every release). --sync first: journald reads
-# service output asynchronously, and a line logged just before an instance
-# exited must be counted.
-count_handoffs() {
-  e2e_exec journalctl --sync
-  e2e_exec journalctl -u foobar.service -o cat --no-pager |
-    grep -c "^handed off $1 connections to the fd store" || true
+# foobard_holds N [PID]: foobar.service's MainPID (or PID) holds exactly N
+# connected sockets accepted on /run/foobar.sk, and the listener itself: the
+# kernel's view (ss -xp), whatever foobard says about it. An accepted unix
+# socket carries its listener's address, so `src /run/foobar.sk` keeps the
+# daemon's side of each connection. ss lists every machine's sockets (the
+# network namespace is the host's), but it resolves pid= through this
+# machine's /proc, so a pid it names is this machine's. Sets FOOBARD_SEEN
+# to what was found, for reasons and notes.
+FOOBARD_SEEN=""
+foobard_holds() {
+  local want=$1 pid=${2:-} connected listening
+  [[ -n "${pid}" ]] || pid=$(prop foobar.service MainPID)
+  connected=$(e2e_exec ss -xpH state established src /run/foobar.sk |
+    grep -c "\",pid=${pid},") || true
+  listening=$(e2e_exec ss -xlpH src /run/foobar.sk | grep -c "\",pid=${pid},") || true
+  # shellcheck disable=SC2034  # the scenarios read it.
+  FOOBARD_SEEN="MainPID ${pid} holds ${connected} connections and ${listening} listener(s)"
+  [[ "${pid}" != 0 && "${connected}" == "${want}" && "${listening}" == 1 ]]
 }
 
 running_inetd_instances_are_zero() {
