@@ -11,7 +11,6 @@
 #include <cstring>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -50,6 +49,19 @@ std::string PermissionHint(const sdfd::SocketSpec& spec) {
       " (the socket belongs to group %s; try: sudo adduser $USER %s, then log "
       "in again)",
       group, group);
+}
+
+// IsOwnSocketFailure tells, from the kind of a failed sdfd::Connect, whether
+// the client could not make its own socket (socket(), setsockopt()) rather
+// than reach the server: it ran out of descriptors or memory (EMFILE,
+// ENFILE, ENOBUFS, ENOMEM: kResourceExhausted) or the kernel lacks the
+// address family (EAFNOSUPPORT, EPROTONOSUPPORT: kUnimplemented). Those
+// keep sdfd's words, which name the call; "cannot connect to" and a hint
+// about the server would mislead. connect() itself fails that way only on
+// the same shortage, which sdfd's words describe as well.
+bool IsOwnSocketFailure(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kResourceExhausted ||
+         status.code() == absl::StatusCode::kUnimplemented;
 }
 
 }  // namespace
@@ -152,10 +164,7 @@ absl::StatusOr<sdfd::UniqueFd> ConnectWithTimeout(const sdfd::SocketSpec& spec,
   if (!fd.ok()) {
     const int error = sdfd::ErrnoOf(fd.status());
     if (error == ETIMEDOUT) return ConnectTimeoutError(spec, timeout);
-    // Failures before connect() (socket(), setsockopt()) keep sdfd's words.
-    if (error == 0 || !absl::StartsWith(fd.status().message(), "connect(")) {
-      return fd.status();
-    }
+    if (error == 0 || IsOwnSocketFailure(fd.status())) return fd.status();
     return ConnectError(spec, error);
   }
   if (spec.family != AF_UNIX) {

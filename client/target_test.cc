@@ -2,12 +2,14 @@
 
 #include <grp.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/status/status.h"
@@ -93,6 +95,24 @@ TEST(ConnectWithTimeout, ConnectsToAListener) {
       ConnectWithTimeout(UnixSpec(path), absl::InfiniteDuration());
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_EQ(send(fd->get(), "x", 1, MSG_NOSIGNAL), 1);
+}
+
+TEST(ConnectWithTimeout, OwnSocketFailureKeepsTheCallsWords) {
+  // With no descriptor left, socket() fails before any server is tried: the
+  // error names that call and hints nothing about foobar.socket.
+  const std::string path = SocketPath("no-fd.sk");
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0) << strerror(errno);
+  rlimit none = saved;
+  none.rlim_cur = 0;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0) << strerror(errno);
+  absl::StatusOr<sdfd::UniqueFd> fd =
+      ConnectWithTimeout(UnixSpec(path), absl::Seconds(1));
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0) << strerror(errno);
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(fd.status().message(),
+            absl::StrCat("socket(unix:", path, "): Too many open files"));
 }
 
 TEST(ConnectWithTimeout, TcpPortWithoutListenerIsRefused) {

@@ -1,41 +1,44 @@
 # shellcheck shell=bash
 # Usage: source tests/e2e/helpers.sh   (tests/e2e/run does, after lib.sh)
 #
-# What every scenario of the end-to-end suite may use. A scenario is a
-# function that returns 0 when every check held; on the first one that does
-# not, it sets REASON (through flunk or want) and returns 1. The driver prints
-# the PASS or FAIL line (tests/lib/checks.sh) with REASON and the scenario's
-# notes.
+# What every scenario of the end-to-end suite may use. tests/e2e/run runs
+# each scenario function in a subshell of its own: the first check that does
+# not hold calls flunk, which records the reason and ends that subshell, so a
+# scenario is a plain list of checks. What must be undone however the
+# scenario ends (a driver still running, a stopped journald, a drop-in) is
+# registered with at_exit. The driver prints the PASS or FAIL line
+# (tests/lib/checks.sh) with the reason and the scenario's notes.
 #
-#   flunk REASON...        sets REASON; returns 1:  cmd || flunk "why" || return 1
+#   flunk REASON...        ends the scenario as failed, saying REASON
 #   want WHAT GOT WANTED   flunks unless GOT == WANTED, saying both
 #   note TEXT...           adds TEXT to the scenario's PASS line
+#   at_exit CMD ARGS...    runs CMD when the scenario ends, however it ends
 #   prop UNIT PROPERTY     one property, as `systemctl show -P` prints it
 #   wait_until TIMEOUT_S CMD...   polls CMD every 0.1 s; 1 on timeout
 #   is_state UNIT STATE    `systemctl is-active UNIT` prints STATE
 #   main_pid_is_new PID    foobar.service has a MainPID, not PID
+#   foobard_holds N        foobar.service's MainPID holds N connections
+#                          accepted on /run/foobar.sk and the listener
 #   systemd_version        the machine's systemd version (252, 257, ...)
 #   journal_tail UNIT [N]  the unit's last journal lines, for reasons
 #   echo_hi                `echo hi | foobar` in the machine, as root
 #   driver_start NAME ARGS... / driver_stop NAME / driver_ready NAME
 #                          e2e_driver in the background (see below)
+#   driver_flunk NAME REASON   stops the driver, flunks with its summary
 #   summary_field LINE KEY the value of KEY=value in a driver summary
-#   status_shows_traffic N foobard's STATUS= reports N connections, traffic
-#   count_handoffs N       foobard's "handed off N connections" log lines
 #   running_inetd_instances_are_zero
 #
 # Set by tests/e2e/run before any scenario runs: DEB_NAME (the .deb's file
 # name, copied to /root in the machine), ROOT_CACHE (the cached root, the
-# machine's lower layer), E2E_RELEASE and everything lib.sh's e2e_boot sets.
+# machine's lower layer), E2E_RELEASE and everything lib.sh's e2e_boot sets;
+# for each scenario SCENARIO_REASON_FILE and SCENARIO_NOTE_FILE, through
+# which its subshell tells run why it failed and what its PASS line says.
 
-REASON=""
-NOTE=""
-
-# flunk REASON...: records why the current scenario failed; returns 1.
+# flunk REASON...: records why the current scenario failed and ends it (the
+# scenario's subshell; its at_exit commands run).
 flunk() {
-  # shellcheck disable=SC2034  # tests/e2e/run prints it.
-  REASON="$*"
-  return 1
+  printf '%s\n' "$*" >"${SCENARIO_REASON_FILE}"
+  exit 1
 }
 
 # want WHAT ACTUAL EXPECTED: fails the scenario unless ACTUAL == EXPECTED.
@@ -45,7 +48,30 @@ want() {
 
 # note TEXT...: one more part of the passing scenario's PASS line.
 note() {
-  NOTE+="${NOTE:+; }$*"
+  printf '%s\n' "$*" >>"${SCENARIO_NOTE_FILE}"
+}
+
+# at_exit CMD ARGS...: runs CMD ARGS when the scenario ends, passed or
+# failed; the last registered runs first. Failures are ignored: the scenario
+# has already said what it found.
+SCENARIO_CLEANUPS=()
+at_exit() {
+  local cmd
+  printf -v cmd '%q ' "$@"
+  SCENARIO_CLEANUPS=("${cmd}" "${SCENARIO_CLEANUPS[@]}")
+}
+
+# scenario_cleanup: the scenario subshell's EXIT trap (tests/e2e/run). Runs
+# the at_exit commands, then stops a driver the scenario left running.
+scenario_cleanup() {
+  local cmd
+  for cmd in "${SCENARIO_CLEANUPS[@]}"; do
+    eval "${cmd}" >/dev/null 2>&1 || true
+  done
+  SCENARIO_CLEANUPS=()
+  if [[ -n "${DRIVER_PID}" ]]; then
+    driver_stop "${DRIVER_NAME}" || true
+  fi
 }
 
 # prop UNIT PROPERTY: one property of a unit, as systemctl show prints it.
@@ -103,10 +129,13 @@ echo_hi() {
 # the host sees at ${E2E_ROOT}/root/e2e. (Not /tmp: nspawn mounts a tmpfs
 # there, which hides what the host copies in.)
 DRIVER_PID=""
-# driver_start NAME ARGS...: starts e2e_driver in the background.
+DRIVER_NAME=""
+# driver_start NAME ARGS...: starts e2e_driver in the background. One at a
+# time; a driver still running when the scenario ends is stopped then.
 driver_start() {
   local name=$1
   shift
+  DRIVER_NAME=${name}
   rm -f "${E2E_ROOT}/root/e2e/${name}".{out,err,ready,stop}
   e2e_exec /root/e2e/e2e_driver "$@" \
     --ready_file="/root/e2e/${name}.ready" --stop_file="/root/e2e/${name}.stop" \
@@ -129,27 +158,38 @@ driver_stop() {
 }
 driver_ready() { [[ -e "${E2E_ROOT}/root/e2e/$1.ready" ]]; }
 
+# driver_flunk NAME REASON...: stops the driver and flunks with REASON and
+# the driver's summary (which says which connection failed and how).
+driver_flunk() {
+  local name=$1
+  shift
+  driver_stop "${name}" || true
+  flunk "$*: ${DRIVER_SUMMARY}"
+}
+
 # summary_field LINE KEY: the value of KEY=value in a driver summary line.
 summary_field() {
   sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"
 }
 
-# status_shows_traffic N: foobard's STATUS= reports N connections and bytes.
-status_shows_traffic() {
-  local status
-  status=$(prop foobar.service StatusText)
-  [[ "${status}" =~ ^$1\ connections,.*\ ([0-9]+)\ bytes\ echoed ]] &&
-    ((BASH_REMATCH[1] > 0))
-}
-
-# count_handoffs N: how many times foobard logged handing off N connections
-# (its own line, the same on every release). --sync first: journald reads
-# service output asynchronously, and a line logged just before an instance
-# exited must be counted.
-count_handoffs() {
-  e2e_exec journalctl --sync
-  e2e_exec journalctl -u foobar.service -o cat --no-pager |
-    grep -c "^handed off $1 connections to the fd store" || true
+# foobard_holds N [PID]: foobar.service's MainPID (or PID) holds exactly N
+# connected sockets accepted on /run/foobar.sk, and the listener itself: the
+# kernel's view (ss -xp), whatever foobard says about it. An accepted unix
+# socket carries its listener's address, so `src /run/foobar.sk` keeps the
+# daemon's side of each connection. ss lists every machine's sockets (the
+# network namespace is the host's), but it resolves pid= through this
+# machine's /proc, so a pid it names is this machine's. Sets FOOBARD_SEEN
+# to what was found, for reasons and notes.
+FOOBARD_SEEN=""
+foobard_holds() {
+  local want=$1 pid=${2:-} connected listening
+  [[ -n "${pid}" ]] || pid=$(prop foobar.service MainPID)
+  connected=$(e2e_exec ss -xpH state established src /run/foobar.sk |
+    grep -c "\",pid=${pid},") || true
+  listening=$(e2e_exec ss -xlpH src /run/foobar.sk | grep -c "\",pid=${pid},") || true
+  # shellcheck disable=SC2034  # the scenarios read it.
+  FOOBARD_SEEN="MainPID ${pid} holds ${connected} connections and ${listening} listener(s)"
+  [[ "${pid}" != 0 && "${connected}" == "${want}" && "${listening}" == 1 ]]
 }
 
 running_inetd_instances_are_zero() {

@@ -20,7 +20,7 @@ inetd_overflow_no_instance_units() {
 
 scenario_inetd_overflow() {
   e2e_exec systemctl start foobar-inetd.socket ||
-    flunk "systemctl start foobar-inetd.socket failed: $(journal_tail foobar-inetd.socket)" || return 1
+    flunk "systemctl start foobar-inetd.socket failed: $(journal_tail foobar-inetd.socket)"
   local max extra=44 accepted refused cursor
   max=$(prop foobar-inetd.socket MaxConnections)
   accepted=$(prop foobar-inetd.socket NAccepted)
@@ -31,11 +31,8 @@ scenario_inetd_overflow() {
   local held_start=${SECONDS}
   driver_start overflow --mode=hold --socket=/run/foobar-inetd.sk \
     --connections="${max}" --messages=0 --max_size=64 --timeout_ms=300000
-  if ! wait_until 300 driver_ready overflow; then
-    driver_stop overflow || true
-    flunk "${max} clients did not all get an echo in 300 s: ${DRIVER_SUMMARY}"
-    return 1
-  fi
+  wait_until 300 driver_ready overflow ||
+    driver_flunk overflow "${max} clients did not all get an echo in 300 s"
   local connections out rc=0 pss_kib held_took=$((SECONDS - held_start))
   connections=$(prop foobar-inetd.socket NConnections)
   # What the limit bounds: the memory of the instances running at once.
@@ -51,33 +48,32 @@ scenario_inetd_overflow() {
     talker_rc=$?
   local held_rc=0
   driver_stop overflow || held_rc=$?
-  want "NConnections with ${max} clients held" "${connections}" "${max}" || return 1
-  ((rc == 0)) || flunk "${extra} clients beyond MaxConnections=${max}: ${out}" || return 1
+  want "NConnections with ${max} clients held" "${connections}" "${max}"
+  ((rc == 0)) || flunk "${extra} clients beyond MaxConnections=${max}: ${out}"
   want "clients beyond the limit" "${out}" \
-    "refused connections=${extra} closed=${extra} open=0 errors=0" || return 1
-  ((held_rc == 0)) || flunk "the ${max} held clients: ${DRIVER_SUMMARY}" || return 1
-  want "foobar's exit status beyond the limit" "${talker_rc}" 1 || return 1
+    "refused connections=${extra} closed=${extra} open=0 errors=0"
+  ((held_rc == 0)) || flunk "the ${max} held clients: ${DRIVER_SUMMARY}"
+  want "foobar's exit status beyond the limit" "${talker_rc}" 1
   [[ "${talker}" =~ ^foobar:\ connection\ to\ /run/foobar-inetd.sk\ was\ (reset|closed)\ by\ the\ server ]] ||
-    flunk "foobar beyond the limit said: ${talker}" || return 1
+    flunk "foobar beyond the limit said: ${talker}"
   # NRefused is PID 1's own count; the journal lines are only reported (the
   # journal is no exact counter: a line can be lost to rate limits).
-  want "NRefused grew by" "$(($(prop foobar-inetd.socket NRefused) - refused))" "$((extra + 1))" ||
-    return 1
+  want "NRefused grew by" "$(($(prop foobar-inetd.socket NRefused) - refused))" "$((extra + 1))"
   local dropped
   e2e_exec journalctl --sync
   dropped=$(e2e_exec journalctl --after-cursor="${cursor}" -u foobar-inetd.socket -o cat \
     --no-pager | grep -c "Too many incoming connections (${max}), dropping connection\.$" || true)
   wait_until 120 running_inetd_instances_are_zero ||
-    flunk "foobar-inetd@ instances still running 120 s after their clients left" || return 1
+    flunk "foobar-inetd@ instances still running 120 s after their clients left"
   # foobar-inetd@.service: an instance whose client is gone is not a failure
   # (Type=simple), and CollectMode=inactive-or-failed forgets it at once.
   wait_until 30 inetd_overflow_no_instance_units ||
     flunk "foobar-inetd@ units left behind: $(e2e_exec systemctl list-units --all --no-legend \
-      --plain 'foobar-inetd@*.service' | head -n 3 | tr '\n' '|')" || return 1
+      --plain 'foobar-inetd@*.service' | head -n 3 | tr '\n' '|')"
   want "echo once the instances are gone" \
-    "$(e2e_exec foobar --connect=/run/foobar-inetd.sk --message=again 2>&1)" again || return 1
+    "$(e2e_exec foobar --connect=/run/foobar-inetd.sk --message=again 2>&1)" again
   want "NAccepted grew by (the held clients and the last one)" \
-    "$(($(prop foobar-inetd.socket NAccepted) - accepted))" "$((max + 1))" || return 1
+    "$(($(prop foobar-inetd.socket NAccepted) - accepted))" "$((max + 1))"
   note "MaxConnections=${max}: ${extra} more closed at once, ${dropped} journal lines;" \
     "the ${max} instances started in ${held_took} s and held $((pss_kib / 1024)) MiB (Pss)"
   e2e_exec systemctl stop foobar-inetd.socket

@@ -36,10 +36,8 @@ journald_stall_clients() {
   local round out extra=2
   for ((round = 0; round < 100 && extra > 0; round++)); do
     out=$(e2e_exec /root/e2e/e2e_driver --mode=hold --connections=3000 --messages=1 \
-      --max_size=64 --timeout_ms=60000 2>&1) || {
+      --max_size=64 --timeout_ms=60000 2>&1) ||
       flunk "round ${round} of 3000 clients with journald stopped: ${out}"
-      return 1
-    }
     STALL_CLIENTS=$((STALL_CLIENTS + 3000))
     if ((extra < 2)) || journald_stall_sink_full; then
       extra=$((extra - 1))
@@ -55,7 +53,13 @@ journald_stall_dropped_line_logged() {
     grep -q '^dropped [0-9]* log lines: the log sink was not reading$'
 }
 
+# journald_stall_restore JOURNALD_PID: journald runs again and the unit is
+# as shipped. Once: the scenario calls it before its last checks, and at_exit
+# calls it again however the scenario ends.
+JOURNALD_STALL_RESTORED=0
 journald_stall_restore() {
+  ((JOURNALD_STALL_RESTORED == 0)) || return 0
+  JOURNALD_STALL_RESTORED=1
   e2e_exec kill -CONT "$1" || true
   e2e_sh 'rm -rf /run/systemd/system/foobar.service.d && systemctl daemon-reload' || true
 }
@@ -64,43 +68,36 @@ scenario_journald_stall() {
   # The shipped command line, plus --verbose.
   local argv
   argv=$(prop foobar.service ExecStart | sed -n 's/.*argv\[\]=\([^;]*\) ;.*/\1/p' | sed 's/ *$//')
-  [[ "${argv}" == /usr/bin/foobard* ]] || flunk "unexpected ExecStart: ${argv}" || return 1
+  [[ "${argv}" == /usr/bin/foobard* ]] || flunk "unexpected ExecStart: ${argv}"
+  local journald cursor timeout_stop
+  journald=$(prop systemd-journald.service MainPID)
+  # However the scenario ends, journald runs and the unit is as shipped.
+  at_exit journald_stall_restore "${journald}"
   e2e_sh "mkdir -p /run/systemd/system/foobar.service.d &&
     printf '[Service]\nExecStart=\nExecStart=%s --verbose\n' '${argv}' \
       >/run/systemd/system/foobar.service.d/e2e-verbose.conf &&
     systemctl daemon-reload && systemctl stop foobar.service" ||
-    flunk "cannot add --verbose to foobar.service" || return 1
-  want "echo with --verbose" "$(echo_hi 2>&1)" hi || return 1
+    flunk "cannot add --verbose to foobar.service"
+  want "echo with --verbose" "$(echo_hi 2>&1)" hi
   [[ "$(prop foobar.service ExecStart)" == *--verbose* ]] ||
-    flunk "ExecStart has no --verbose: $(prop foobar.service ExecStart)" || return 1
-  local journald cursor timeout_stop
-  journald=$(prop systemd-journald.service MainPID)
+    flunk "ExecStart has no --verbose: $(prop foobar.service ExecStart)"
   cursor=$(e2e_exec journalctl -q -n 0 --show-cursor | sed -n 's/^-- cursor: //p')
 
   # Round one: stalled, every client served; journald resumes and foobard
   # reports what it dropped, while it keeps running.
-  e2e_exec kill -STOP "${journald}" || flunk "kill -STOP journald failed" || return 1
-  if ! journald_stall_clients; then
-    journald_stall_restore "${journald}"
-    return 1
-  fi
+  e2e_exec kill -STOP "${journald}" || flunk "kill -STOP journald failed"
+  journald_stall_clients
   e2e_exec kill -CONT "${journald}"
-  wait_until 30 journald_stall_dropped_line_logged "${cursor}" || {
-    journald_stall_restore "${journald}"
+  wait_until 30 journald_stall_dropped_line_logged "${cursor}" ||
     flunk "no \"dropped N log lines\" line 30 s after journald resumed: $(journal_tail foobar.service 3)"
-    return 1
-  }
   local report
   report=$(e2e_exec journalctl -u foobar.service --after-cursor="${cursor}" -o cat --no-pager |
     grep '^dropped [0-9]* log lines' | tail -n 1)
 
   # Round two: stalled again, then stopped. The old foobard sat in write(2)
   # with SIGTERM unread until TimeoutStopSec= ended it with SIGKILL.
-  e2e_exec kill -STOP "${journald}" || flunk "kill -STOP journald failed" || return 1
-  if ! journald_stall_clients; then
-    journald_stall_restore "${journald}"
-    return 1
-  fi
+  e2e_exec kill -STOP "${journald}" || flunk "kill -STOP journald failed"
+  journald_stall_clients
   timeout_stop=$(prop foobar.service TimeoutStopUSec)
   local stop_start=${SECONDS} stop_rc=0
   e2e_exec systemctl stop foobar.service || stop_rc=$?
@@ -108,10 +105,10 @@ scenario_journald_stall() {
   result=$(prop foobar.service Result)
   status=$(prop foobar.service ExecMainStatus)
   journald_stall_restore "${journald}"
-  ((stop_rc == 0)) || flunk "systemctl stop foobar.service failed (${stop_rc})" || return 1
-  want "Result after stopping with journald stopped" "${result}" success || return 1
-  want "foobard's exit status" "${status}" 0 || return 1
-  want "echo after journald resumed" "$(echo_hi 2>&1)" hi || return 1
+  ((stop_rc == 0)) || flunk "systemctl stop foobar.service failed (${stop_rc})"
+  want "Result after stopping with journald stopped" "${result}" success
+  want "foobard's exit status" "${status}" 0
+  want "echo after journald resumed" "$(echo_hi 2>&1)" hi
   note "${STALL_CLIENTS} clients with journald stopped; ${report};" \
     "stop took ${stop_took} s (TimeoutStopSec ${timeout_stop})"
 }

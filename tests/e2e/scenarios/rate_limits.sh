@@ -27,36 +27,33 @@ scenario_rate_limits() {
       echo_hi >/dev/null 2>&1
       pid=$(prop foobar.service MainPID)
     }
-    e2e_exec kill -9 "${pid}" || flunk "kill -9 #${i} failed" || return 1
+    e2e_exec kill -9 "${pid}" || flunk "kill -9 #${i} failed"
     wait_until 10 main_pid_is_new "${pid}" ||
-      flunk "crash #${i}: no new foobard: $(journal_tail foobar.service)" || return 1
+      flunk "crash #${i}: no new foobard: $(journal_tail foobar.service)"
   done
   want "foobar.socket after 8 restarts and 8 crashes" \
-    "$(e2e_exec systemctl is-active foobar.socket)" active || return 1
-  if e2e_exec systemctl is-failed --quiet foobar.service; then
+    "$(e2e_exec systemctl is-active foobar.socket)" active
+  ! e2e_exec systemctl is-failed --quiet foobar.service ||
     flunk "foobar.service failed ($(prop foobar.service Result)): $(journal_tail foobar.service)"
-    return 1
-  fi
   wait_until 10 is_state foobar.service active ||
-    flunk "foobar.service $(e2e_exec systemctl is-active foobar.service) 10 s after the burst" ||
-    return 1
-  want "echo after the burst" "$(echo_hi 2>&1)" hi || return 1
+    flunk "foobar.service $(e2e_exec systemctl is-active foobar.service) 10 s after the burst"
+  want "echo after the burst" "$(echo_hi 2>&1)" hi
   local starts_took=$((SECONDS - burst_start))
   # With Accept=yes every connection is a trigger: 250 at once is more than
   # systemd's default TriggerLimitBurst= for such sockets (200 per 2 s).
   e2e_exec systemctl start foobar-inetd.socket ||
-    flunk "systemctl start foobar-inetd.socket failed" || return 1
+    flunk "systemctl start foobar-inetd.socket failed"
   local inetd_start=${SECONDS} out
   out=$(e2e_exec /root/e2e/e2e_driver --mode=hold --socket=/run/foobar-inetd.sk \
     --connections=250 --messages=1 --max_size=64 --timeout_ms=60000 2>&1) ||
-    flunk "250 clients at once on foobar-inetd.socket: ${out}" || return 1
+    flunk "250 clients at once on foobar-inetd.socket: ${out}"
   want "foobar-inetd.socket after 250 connections at once" \
-    "$(e2e_exec systemctl is-active foobar-inetd.socket)" active || return 1
+    "$(e2e_exec systemctl is-active foobar-inetd.socket)" active
   note "16 starts in ${starts_took} s, 250 inetd triggers in $((SECONDS - inetd_start)) s"
   note "StartLimitIntervalUSec=$(prop foobar.service StartLimitIntervalUSec)" \
     "TriggerLimitIntervalUSec=$(prop foobar-inetd.socket TriggerLimitIntervalUSec)"
   wait_until 60 running_inetd_instances_are_zero ||
-    flunk "foobar-inetd@ instances still running 60 s after their clients left" || return 1
+    flunk "foobar-inetd@ instances still running 60 s after their clients left"
 
   # The control: the same bursts under systemd's default limits (restored by
   # runtime drop-ins) do leave the sockets failed (on 257, foobar-inetd.socket
@@ -67,7 +64,7 @@ scenario_rate_limits() {
       >/run/systemd/system/foobar.service.d/e2e-defaults.conf
     printf "[Socket]\nTriggerLimitIntervalSec=2s\nTriggerLimitBurst=200\n" \
       >/run/systemd/system/foobar-inetd.socket.d/e2e-defaults.conf
-    systemctl daemon-reload' || flunk "cannot install the control drop-ins" || return 1
+    systemctl daemon-reload' || flunk "cannot install the control drop-ins"
   for ((i = 1; i <= 8; i++)); do
     e2e_exec systemctl restart foobar.service >/dev/null 2>&1 || true
   done
@@ -77,14 +74,13 @@ scenario_rate_limits() {
   control_inetd="$(e2e_exec systemctl is-active foobar-inetd.socket) $(prop foobar-inetd.socket Result)"
   if [[ "${E2E_RELEASE}" == trixie ]]; then
     wait_until 60 running_inetd_instances_are_zero ||
-      flunk "foobar-inetd@ instances still running 60 s after the control's clients left" ||
-      return 1
+      flunk "foobar-inetd@ instances still running 60 s after the control's clients left"
     e2e_sh 'printf "PollLimitIntervalSec=0\n" \
         >>/run/systemd/system/foobar-inetd.socket.d/e2e-defaults.conf
       systemctl daemon-reload
       systemctl reset-failed foobar-inetd.socket
       systemctl restart foobar-inetd.socket' ||
-      flunk "cannot turn the poll limit off for the control" || return 1
+      flunk "cannot turn the poll limit off for the control"
     rate_limits_inetd_burst
     control_inetd_no_poll_limit="$(e2e_exec systemctl is-active foobar-inetd.socket)"
     control_inetd_no_poll_limit+=" $(prop foobar-inetd.socket Result)"
@@ -94,25 +90,25 @@ scenario_rate_limits() {
     systemctl daemon-reload
     systemctl reset-failed foobar.socket foobar.service foobar-inetd.socket
     systemctl stop foobar-inetd.socket
-    systemctl start foobar.socket' || flunk "cannot remove the control drop-ins" || return 1
+    systemctl start foobar.socket' || flunk "cannot remove the control drop-ins"
   want "control: foobar.socket after 8 restarts with default start limits" \
-    "${control_socket}" "failed service-start-limit-hit" || return 1
+    "${control_socket}" "failed service-start-limit-hit"
   case "${E2E_RELEASE}" in
     bookworm)
       want "control: foobar-inetd.socket after 250 connections with 252's default limits" \
-        "${control_inetd}" "failed trigger-limit-hit" || return 1
+        "${control_inetd}" "failed trigger-limit-hit"
       note "with systemd's defaults both sockets fail (control checked)"
       ;;
     trixie)
       want "control: foobar-inetd.socket after 250 connections with 257's default limits" \
-        "${control_inetd}" "active success" || return 1
+        "${control_inetd}" "active success"
       want "control: foobar-inetd.socket after 250 connections, default trigger limit, no poll limit" \
-        "${control_inetd_no_poll_limit}" "failed trigger-limit-hit" || return 1
+        "${control_inetd_no_poll_limit}" "failed trigger-limit-hit"
       note "with systemd's defaults foobar.socket fails and foobar-inetd.socket is" \
         "slowed by its poll limit; with the poll limit off it fails (controls checked)"
       ;;
   esac
-  want "echo after the control" "$(echo_hi 2>&1)" hi || return 1
+  want "echo after the control" "$(echo_hi 2>&1)" hi
   if ((failed_restarts > 0)); then
     note "${failed_restarts} restart jobs of the burst failed and were recovered (see stderr)"
   fi

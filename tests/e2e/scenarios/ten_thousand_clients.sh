@@ -2,26 +2,22 @@
 # ten_thousand_clients: foobar.service raises LimitNOFILE= to 65536 for
 # "10,000+ concurrent clients". 10,000 connections held open at once through
 # the shipped units each keep doing round trips with exact echoes, and
-# foobard's STATUS= counts all 10,000 of them.
+# foobard (MainPID) holds all 10,000 of them at once (the kernel's view, ss).
 
 scenario_ten_thousand_clients() {
-  want "echo before" "$(echo_hi 2>&1)" hi || return 1
+  want "echo before" "$(echo_hi 2>&1)" hi
   driver_start tenk --mode=hold --connections=10000 --messages=0 --max_size=64 \
     --timeout_ms=120000
-  if ! wait_until 180 driver_ready tenk; then
-    driver_stop tenk || true
-    flunk "10,000 clients did not all get an echo in 180 s: ${DRIVER_SUMMARY}"
-    return 1
-  fi
-  # STATUS= goes out at most once a second, so give it a few.
-  local status_ok=0
-  wait_until 10 status_shows_traffic 10000 || status_ok=$?
-  local status rc=0
-  status=$(prop foobar.service StatusText)
+  wait_until 180 driver_ready tenk ||
+    driver_flunk tenk "10,000 clients did not all get an echo in 180 s"
+  # Every client has had an echo, so each connection was accepted; the
+  # count is exact, and a few seconds cover a busy machine's ss.
+  wait_until 30 foobard_holds 10000 ||
+    driver_flunk tenk "with 10,000 clients held: ${FOOBARD_SEEN}"
+  local rc=0
   driver_stop tenk || rc=$?
-  ((rc == 0)) || flunk "10,000 concurrent clients: ${DRIVER_SUMMARY}" || return 1
-  ((status_ok == 0)) || flunk "STATUS= with 10,000 clients held: '${status}'" || return 1
-  want "driver errors" "$(summary_field "${DRIVER_SUMMARY}" errors)" 0 || return 1
-  want "driver mismatches" "$(summary_field "${DRIVER_SUMMARY}" mismatches)" 0 || return 1
-  note "${status}; LimitNOFILE=$(prop foobar.service LimitNOFILE)"
+  ((rc == 0)) || flunk "10,000 concurrent clients: ${DRIVER_SUMMARY}"
+  want "driver errors" "$(summary_field "${DRIVER_SUMMARY}" errors)" 0
+  want "driver mismatches" "$(summary_field "${DRIVER_SUMMARY}" mismatches)" 0
+  note "${FOOBARD_SEEN}; LimitNOFILE=$(prop foobar.service LimitNOFILE)"
 }
