@@ -19,6 +19,7 @@
 #include "client/target.h"
 #include "common/clock.h"
 #include "common/fd_util.h"
+#include "sdfd/errno_status.h"
 #include "sdfd/unique_fd.h"
 
 namespace foobar::client {
@@ -79,7 +80,7 @@ class Bench {
 
 absl::Status Bench::Connect() {
   epoll_ = sdfd::UniqueFd(epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_.valid()) return absl::ErrnoToStatus(errno, "epoll_create1()");
+  if (!epoll_.valid()) return sdfd::ErrnoError(errno, "epoll_create1()");
   connections_.resize(static_cast<size_t>(options_.connections));
   for (size_t i = 0; i < connections_.size(); ++i) {
     absl::StatusOr<sdfd::UniqueFd> fd =
@@ -96,7 +97,7 @@ absl::Status Bench::Connect() {
     event.events = EPOLLIN;
     event.data.u32 = static_cast<uint32_t>(i);
     if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd->get(), &event) != 0) {
-      return absl::ErrnoToStatus(errno, "epoll_ctl(EPOLL_CTL_ADD)");
+      return sdfd::ErrnoError(errno, "epoll_ctl(EPOLL_CTL_ADD)");
     }
     connections_[i].fd = *std::move(fd);
     if (options_.progress_fd >= 0 && (i + 1) % 1000 == 0) {
@@ -255,7 +256,7 @@ absl::StatusOr<BenchResult> Bench::Run() {
         epoll_wait(epoll_.get(), events.data(), kMaxEvents, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "epoll_wait()");
+      return sdfd::ErrnoError(errno, "epoll_wait()");
     }
     if (n == 0) {
       result_.errors += outstanding_;

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "sdfd/errno_status.h"
 
 namespace foobar::client {
 
@@ -24,11 +25,11 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name) {
       // terminal); wait for room instead of spinning.
       pollfd p{fd, POLLOUT, 0};
       if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-        return absl::ErrnoToStatus(errno, absl::StrCat("poll(", name, ")"));
+        return sdfd::ErrnoError(errno, absl::StrCat("poll(", name, ")"));
       }
       continue;
     }
-    return absl::ErrnoToStatus(errno, absl::StrCat("write(", name, ")"));
+    return sdfd::ErrnoError(errno, absl::StrCat("write(", name, ")"));
   }
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/io.h"
 #include "client/target.h"
+#include "sdfd/errno_status.h"
 
 namespace foobar::client {
 namespace {
@@ -46,7 +47,7 @@ absl::Status Exchange(int fd, absl::string_view data, bool half_close,
     const int ready = poll(&p, 1, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "poll(socket)");
+      return sdfd::ErrnoError(errno, "poll(socket)");
     }
     if (ready == 0) return EchoTimeoutError(options.target, options.timeout);
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -108,7 +109,7 @@ absl::Status WaitForLine(int fd, LineReader& reader,
     pollfd p[2] = {{options.in_fd, POLLIN, 0}, {fd, POLLIN, 0}};
     if (poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "poll(stdin, socket)");
+      return sdfd::ErrnoError(errno, "poll(stdin, socket)");
     }
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       char buffer[4096];
@@ -155,7 +156,7 @@ absl::Status LineReader::Fill() {
   buffer_.resize(old_size + (n > 0 ? static_cast<size_t>(n) : 0));
   if (n == 0) eof_ = true;
   if (n < 0 && errno != EAGAIN) {
-    return absl::ErrnoToStatus(errno, "read(stdin)");
+    return sdfd::ErrnoError(errno, "read(stdin)");
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 
 #include "client/io.h"
 #include "client/target.h"
+#include "sdfd/errno_status.h"
 
 namespace foobar::client {
 namespace {
@@ -67,7 +68,7 @@ absl::Status RunRawMode(int socket_fd, const RawModeOptions& options) {
     const int ready = poll(p, 3, waiting_on_server ? timeout_ms : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "poll(stdin, socket, stdout)");
+      return sdfd::ErrnoError(errno, "poll(stdin, socket, stdout)");
     }
     if (ready == 0) return EchoTimeoutError(options.target, options.timeout);
 
@@ -82,7 +83,7 @@ absl::Status RunRawMode(int socket_fd, const RawModeOptions& options) {
         } else if (n == 0) {
           in_eof = true;
         } else if (errno != EINTR && errno != EAGAIN) {
-          return absl::ErrnoToStatus(errno, "read(stdin)");
+          return sdfd::ErrnoError(errno, "read(stdin)");
         }
       }
     }
@@ -118,7 +119,7 @@ absl::Status RunRawMode(int socket_fd, const RawModeOptions& options) {
       if (n > 0) {
         to_out.Consumed(static_cast<size_t>(n));
       } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-        return absl::ErrnoToStatus(errno, "write(stdout)");
+        return sdfd::ErrnoError(errno, "write(stdout)");
       }
     }
   }

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sdfd/errno_status.h"
 
 namespace foobar::client {
 namespace {
@@ -98,7 +99,8 @@ absl::Status ConnectError(const sdfd::SocketSpec& spec, int error) {
     default:
       break;
   }
-  return absl::Status(absl::ErrnoToStatusCode(error), prefix + hint);
+  return sdfd::WithErrno(
+      absl::Status(absl::ErrnoToStatusCode(error), prefix + hint), error);
 }
 
 absl::Status ConnectTimeoutError(const sdfd::SocketSpec& spec,
@@ -139,7 +141,8 @@ absl::Status TransferError(absl::string_view target, absl::string_view call,
                           std::strerror(error));
       break;
   }
-  return absl::Status(absl::ErrnoToStatusCode(error), what);
+  return sdfd::WithErrno(absl::Status(absl::ErrnoToStatusCode(error), what),
+                         error);
 }
 
 absl::Status ServerClosedError(absl::string_view target) {
@@ -171,7 +174,7 @@ absl::StatusOr<sdfd::UniqueFd> ConnectWithTimeout(const sdfd::SocketSpec& spec,
     const int one = 1;
     if (setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) !=
         0) {
-      return absl::ErrnoToStatus(
+      return sdfd::ErrnoError(
           errno, absl::StrCat("setsockopt(", spec.text, ", TCP_NODELAY)"));
     }
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/fd_util.h"
+
 namespace foobar::client {
 namespace {
 
@@ -32,7 +34,7 @@ bool IsListening(int fd) {
 
 void SetNonBlocking(int fd) {
   // Test scaffolding: a failure here shows up as a hung or failing test.
-  (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  (void)foobar::SetNonBlocking(fd);
 }
 
 }  // namespace

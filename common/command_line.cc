@@ -168,7 +168,10 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     absl::CommandLineFlag* flag =
         listed == nullptr ? nullptr : absl::FindCommandLineFlag(listed->name);
     if (flag == nullptr || (negated && !flag->IsOfType<bool>())) {
-      return UsageError(spec, absl::StrCat("unknown flag --", name));
+      // Named as typed ("-v", not "--v"): the user should recognise it.
+      const absl::string_view typed = args[i];
+      return UsageError(spec, absl::StrCat("unknown flag ",
+                                           typed.substr(0, typed.find('='))));
     }
     if (flag->IsOfType<bool>()) {
       if (negated && has_value) {
@@ -189,6 +192,9 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
       // duration is a missing unit, so say what a valid one looks like.
       if (flag->IsOfType<absl::Duration>()) {
         absl::StrAppend(&error, "; a duration needs a unit: 500ms, 30s, 5m");
+      } else if (flag->IsOfType<bool>()) {
+        absl::StrAppend(&error, "; use --", flag->Name(), " or --no",
+                        flag->Name());
       }
       return UsageError(spec, absl::StrCat("invalid value for --", flag->Name(),
                                            "=", value, ": ", error));

@@ -175,7 +175,8 @@ TEST(ParseCommandLine, HelpAndVersion) {
 TEST(ParseCommandLine, UsageErrorsSayWhichFlag) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--bogus"}, "unknown flag --bogus"},
-      {{"-bogus=1"}, "unknown flag --bogus"},
+      {{"-bogus=1"}, "unknown flag -bogus"},
+      {{"-v"}, "unknown flag -v"},
       {{"--cl_hidden"}, "unknown flag --cl_hidden"},
       {{"--nocl_count"}, "unknown flag --nocl_count"},
       {{"--helpfull"}, "unknown flag --helpfull"},
@@ -198,7 +199,7 @@ TEST(ParseCommandLine, UsageErrorsSayWhichFlag) {
        "'cl_wait'; a duration needs a unit: 500ms, 30s, 5m"},
       {{"--cl_switch=maybe"},
        "invalid value for --cl_switch=maybe: Illegal value 'maybe' specified "
-       "for flag 'cl_switch'"},
+       "for flag 'cl_switch'; use --cl_switch or --nocl_switch"},
       {{"extra"}, "unexpected argument 'extra': prog takes no arguments"},
       {{"--cl_switch", "on"},
        "unexpected argument 'on': prog takes no arguments"},

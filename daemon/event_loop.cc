@@ -110,7 +110,8 @@ void EventLoop::FireDueTimers() {
   // Only timers armed before this pass fire in it: a callback that arms a
   // timer for "now" (or the past) cannot make this loop spin. Timers are
   // few (six in foobard), so each round simply looks for the earliest due
-  // one again; callbacks may arm, disarm or destroy any timer meanwhile.
+  // one again; callbacks may arm or disarm any timer meanwhile, and destroy any
+  // but the one running.
   const uint64_t last_serial = arm_serial_;
   for (;;) {
     Timer* due = nullptr;

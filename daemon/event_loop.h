@@ -82,7 +82,8 @@ class EventLoop {
   // its callback runs at the start of the next iteration. Due timers fire in
   // deadline order (ties: the order the timers were created); one armed again
   // by a callback fires no earlier than the next iteration. A Timer must not
-  // outlive its loop; it may be destroyed whenever no callback is running.
+  // outlive its loop. It may be destroyed at any time except from its own
+  // callback (another timer's callback, or any event handler, may).
   class Timer {
    public:
     Timer(EventLoop* loop, std::function<void()> on_fire);

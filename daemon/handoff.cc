@@ -321,7 +321,8 @@ void HandOff(std::vector<sdfd::HandoffEntry> connections, int64_t deadline_ns,
       std::max<int64_t>(deadline_ns - foobar::MonotonicNanos(), 0));
   absl::StatusOr<bool> passed = sdfd::NotifyBarrier(left);
   // "handed off N connections to the fd store" starts the line on every
-  // release: scripts count restarts by it.
+  // release, a stable text for operators who grep the journal (foobard.8);
+  // foobar's own tests check handoffs through systemd and the kernel.
   const std::string what =
       absl::StrCat(count, " connections to the fd store (one entry, ", unsent,
                    " unsent bytes)");

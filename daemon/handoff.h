@@ -133,8 +133,8 @@ void RemoveTakenFromStore(const HandedOffSet& set, const Logger& log);
 // signalfd, -1 for none) turns readable: a second SIGTERM/SIGINT means
 // stop waiting. Every outcome is logged; on success the line starts with
 // "handed off N connections to the fd store (one entry, U unsent bytes)",
-// which scripts count. A connection over the bundle's caps is closed with
-// an error line instead.
+// a text kept stable for operators who grep the journal. A connection over the
+// bundle's caps is closed with an error line instead.
 void HandOff(std::vector<sdfd::HandoffEntry> connections, int64_t deadline_ns,
              int stop_fd, const Logger& log);
 

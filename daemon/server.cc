@@ -40,6 +40,9 @@ Server::Server(const ServerOptions& options, const Logger* log,
                     // systemd's socket for the next instance. Never
                     // accept-then-close.
                     if (stopping_ || !connections_.empty()) return;
+                    // A datagram that came in the last batch is activity:
+                    // BeforeWait's UpdateIdleTimer arms the timer again.
+                    if (DatagramsReceived() != datagrams_seen_) return;
                     notifier_.Stopping();  // sent on the way out
                     Exit(absl::StrCat(
                         "idle for ", absl::FormatDuration(options_.idle_exit)));
@@ -188,6 +191,14 @@ void Server::UpdateListeners() {
   listeners_watched_ = want;
 }
 
+uint64_t Server::DatagramsReceived() const {
+  uint64_t received = 0;
+  for (const std::unique_ptr<DatagramEcho>& d : datagrams_) {
+    received += d->received();
+  }
+  return received;
+}
+
 void Server::UpdateIdleTimer() {
   const int64_t idle_exit = absl::ToInt64Nanoseconds(options_.idle_exit);
   if (idle_exit <= 0 || stopping_ || !connections_.empty()) {
@@ -195,10 +206,7 @@ void Server::UpdateIdleTimer() {
     return;
   }
   // A datagram received is activity too: the idle time starts again.
-  uint64_t received = 0;
-  for (const std::unique_ptr<DatagramEcho>& d : datagrams_) {
-    received += d->received();
-  }
+  const uint64_t received = DatagramsReceived();
   if (received != datagrams_seen_ || !idle_timer_.armed()) {
     datagrams_seen_ = received;
     idle_timer_.ArmAt(loop_->now() + idle_exit);

@@ -116,6 +116,9 @@ class Server {
   void BeforeWait();
   void UpdateListeners();
   void UpdateIdleTimer();
+  // DatagramsReceived sums DatagramEcho::received() over the datagram
+  // sockets: activity that --idle_exit counts.
+  uint64_t DatagramsReceived() const;
   void UpdateLogInterest();
   bool Draining();
   void BeginStop();

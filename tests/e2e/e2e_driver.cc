@@ -60,6 +60,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/fd_util.h"
 #include "sdfd/socket_spec.h"
 
 ABSL_FLAG(std::string, mode, "hold", "hold, loop or refused");
@@ -163,12 +164,7 @@ int Hold() {
   const std::string stall_file = absl::GetFlag(FLAGS_stall_file);
   const int stall_size = std::max(1, absl::GetFlag(FLAGS_stall_size));
   // Thousands of connections: as many fds as the hard limit allows.
-  rlimit fd_limit;
-  if (getrlimit(RLIMIT_NOFILE, &fd_limit) == 0 &&
-      fd_limit.rlim_cur < fd_limit.rlim_max) {
-    fd_limit.rlim_cur = fd_limit.rlim_max;
-    (void)setrlimit(RLIMIT_NOFILE, &fd_limit);  // connect() reports EMFILE
-  }
+  (void)foobar::RaiseFdLimit();  // when it fails, connect() reports EMFILE
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
   const auto timeout =
@@ -191,9 +187,8 @@ int Hold() {
       RecordError(absl::StrFormat("conn %d: %s", i, error));
       continue;
     }
-    if (fcntl(c.fd, F_SETFL, O_NONBLOCK) != 0) {
-      RecordError(absl::StrFormat("conn %d: fcntl(O_NONBLOCK): %s", i,
-                                  strerror(errno)));
+    if (absl::Status s = foobar::SetNonBlocking(c.fd); !s.ok()) {
+      RecordError(absl::StrFormat("conn %d: %s", i, s.message()));
       close(c.fd);
       c.fd = -1;
       continue;

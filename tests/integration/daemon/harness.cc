@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/clock.h"
 #include "sdfd/socket_spec.h"
 
 extern char** environ;
@@ -32,11 +33,7 @@ extern char** environ;
 namespace foobard::testing {
 namespace {
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t NowMs() { return foobar::MonotonicNanos() / foobar::kNanosPerMilli; }
 
 int Remaining(int64_t deadline) {
   const int64_t left = deadline - NowMs();
