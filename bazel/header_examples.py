@@ -1,9 +1,10 @@
 """Extracts the usage examples of the project's headers, and checks for them.
 
-A header's opening comment shows how to use it (docs/STYLE.md, abseil
-style). This tool keeps those examples true: it turns them into C++ that the
-test //tests/examples:header_examples_test compiles and links, and it checks
-that no public header goes without one.
+The rule: every public header opens with a comment that says what it is for
+and ends with a usage example, code that compiles as written against the
+header alone. This tool keeps those examples true: it turns them into C++
+that the test //tests/examples:header_examples_test compiles and links, and
+it checks that no public header goes without one.
 
 The convention (announced to every engineer; keep it exactly):
   * A line `// Example:` starts a block, optionally followed by one `//` line.
