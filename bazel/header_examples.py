@@ -12,6 +12,11 @@ The convention (announced to every engineer; keep it exactly):
     spaces); an empty line inside the block is `//`.
   * The block ends at the first line not of that form.
   * A header may hold more than one block.
+  * A block holds at least one line of code that is not a comment.
+Anything else is an error, never skipped: a line starting with `// Example`
+that is not exactly `// Example:` (`// Example (x):`, `// Example`), an
+`// Example:` whose next line (after the optional `//`) is not a code line,
+and a line of two-space indent (`//  code`) inside a block.
 Each block is compiled, never run, as the body of
 `int ExampleN() { <code> return 0; }` in a generated .cc that includes the
 header first, then <unistd.h>, <fcntl.h>, <sys/socket.h>, <cstdio>,
@@ -79,18 +84,30 @@ class ExampleError(Exception):
 def extract_blocks(path, text):
     """Returns the example blocks of `text` as (first code line number,
     [code lines with the `//   ` prefix blanked]) pairs; line numbers are
-    1-based. Raises ExampleError for a block without code."""
+    1-based. Raises ExampleError for anything outside the convention: a
+    malformed `// Example` line, a block without a first code line, a
+    two-space-indented line in a block, a block of comments only."""
     lines = text.split("\n")
+    for n, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("// Example") and line != EXAMPLE_START:
+            raise ExampleError(
+                "%s:%d: %r is not an example block: write exactly `%s` "
+                "at the start of the line" % (path, n, line, EXAMPLE_START))
     blocks = []
     i = 0
     while i < len(lines):
-        if lines[i].rstrip() != EXAMPLE_START:
+        if lines[i] != EXAMPLE_START:
             i += 1
             continue
         start = i + 1  # 1-based number of the `// Example:` line
         i += 1
         if i < len(lines) and lines[i] == "//":
             i += 1
+        if not (i < len(lines) and lines[i].startswith(CODE_PREFIX) and
+                lines[i][len(CODE_PREFIX):].strip()):
+            raise ExampleError(
+                "%s:%d: `// Example:` is not followed by a code line "
+                "starting with `%s`" % (path, start, CODE_PREFIX))
         first = i + 1
         code = []
         while i < len(lines) and (lines[i] == "//" or
@@ -99,10 +116,16 @@ def extract_blocks(path, text):
             code.append(" " * len(CODE_PREFIX) + lines[i][len(CODE_PREFIX):]
                         if lines[i] != "//" else "")
             i += 1
-        if not any(line.strip() for line in code):
+        if i < len(lines) and re.match(r"//  \S", lines[i]):
             raise ExampleError(
-                "%s:%d: `// Example:` is not followed by code lines "
-                "starting with `%s`" % (path, start, CODE_PREFIX))
+                "%s:%d: a code line of the example at line %d starts with "
+                "`//  ` (two spaces), not `%s`" %
+                (path, i + 1, start, CODE_PREFIX))
+        if not any(line.strip() and not line.strip().startswith("//")
+                   for line in code):
+            raise ExampleError(
+                "%s:%d: the example holds only comments: it needs at least "
+                "one line of code" % (path, start))
         blocks.append((first, code))
     return blocks
 
