@@ -201,6 +201,18 @@ class CommandLineTest(unittest.TestCase):
                 self.assertEqual((result.returncode, result.stderr),
                                  (1, message))
 
+    def test_main_runs_no_example_and_says_so(self):
+        self.write("daemon/good.h", GOOD)
+        result = self.run_tool("main", "main.cc", "daemon/good.h")
+        self.assertEqual(result.returncode, 0)
+        with open(os.path.join(self.root, "main.cc"), encoding="utf-8") as f:
+            cc = f.read()
+        self.assertNotIn("Example1()", cc)  # nothing is called
+        self.assertIn('Keep("daemon/good.h", examples_daemon_good_h_linked, '
+                      "1);", cc)
+        self.assertIn("1 examples of 1 headers compiled and linked; none is "
+                      "run", cc)
+
     def test_check_tree_reports_each_bad_header(self):
         self.write("daemon/good.h", GOOD)
         self.write("daemon/comments.h", COMMENT_ONLY)
