@@ -29,10 +29,24 @@
 //     // serve c.fd, sending c.unsent first (Server::AdoptConnection)
 //   }
 //   foobard::RemoveTakenFromStore(set, log);  // FDSTOREREMOVE=1, each name
-//   // ... and at stop, with Server::Run()'s outcome:
+//   // ... and at stop, with Server::Run()'s outcome.handoff: the clients
+//   // still connected, each with its unsent bytes (daemon/server.h).
+//   int pair[2];
+//   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+//     return 1;
+//   }
 //   std::vector<sdfd::HandoffEntry> live;
-//   const int64_t deadline_ns = 0;  // MonotonicNanos: stop + --drain_timeout
+//   live.push_back({sdfd::UniqueFd(pair[0]), "not echoed yet\n"});
+//   timespec now{};
+//   ::clock_gettime(CLOCK_MONOTONIC, &now);  // foobar::MonotonicNanos()
+//   const int64_t deadline_ns =  // stop + --drain_timeout (here 5 s)
+//       (now.tv_sec + 5) * int64_t{1000000000} + now.tv_nsec;
 //   foobard::HandOff(std::move(live), deadline_ns, /*stop_fd=*/-1, log);
+//   // foobard calls it only when NOTIFY_SOCKET is set (Run() returns no
+//   // connections otherwise). Without it, HandOff stores nothing, logs
+//   // "<3>handing off 1 connections failed, they are closed: NOTIFY_SOCKET
+//   // vanished" and closes them: pair[1] reads EOF.
+//   ::close(pair[1]);
 #ifndef DAEMON_HANDOFF_H_
 #define DAEMON_HANDOFF_H_
 

@@ -8,10 +8,19 @@
 // Example:
 //
 //   int fds[2];
-//   if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return 1;
+//   if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fds) != 0) {
+//     return 1;
+//   }
+//   if (::send(fds[1], "ping", 4, 0) != 4) return 1;
+//   // One recv() takes a whole datagram of up to 64 KiB, with no allocation:
 //   const ssize_t n = ::recv(fds[0], foobard::g_read_buffer,
 //                            foobard::kReadBufferSize, MSG_DONTWAIT);
-//   if (n < 0) return 2;  // EAGAIN here: nothing was sent
+//   if (n < 0) return 1;  // n == 4: "ping"
+//   // The echo goes out before the next read reuses the buffer.
+//   const size_t len = static_cast<size_t>(n);
+//   if (::send(fds[0], foobard::g_read_buffer, len, 0) != n) return 1;
+//   ::close(fds[0]);
+//   ::close(fds[1]);
 #ifndef DAEMON_READ_BUFFER_H_
 #define DAEMON_READ_BUFFER_H_
 

@@ -26,14 +26,23 @@
 //   absl::StatusOr<std::unique_ptr<foobard::Server>> server =
 //       foobard::Server::Create(options, &log);
 //   if (!server.ok()) return 1;  // epoll_create1: Too many open files
-//   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-//   if (fd < 0 || ::listen(fd, 16) != 0) return 1;
+//   // A connected socket is served as one client (Accept=yes, inetd):
+//   int pair[2];
+//   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+//     return 1;
+//   }
 //   absl::StatusOr<std::string> what =
-//       (*server)->AddSocket(sdfd::UniqueFd(fd), "demo");
-//   if (!what.ok()) return 2;  // e.g. "fd 3 (demo) is not a socket"
-//   foobard::Server::Outcome outcome = (*server)->Run();  // until SIGTERM
-//   log.Info(outcome.exit_message);  // after any handoff
-//   return outcome.exit_code;
+//       (*server)->AddSocket(sdfd::UniqueFd(pair[0]), "client");
+//   if (!what.ok()) return 1;  // "cannot watch ...": epoll_ctl failed
+//   // *what: "unix:(unnamed) (stream) fd 5 \"client\"" (the fd varies)
+//   if (::write(pair[1], "ping\n", 5) != 5) return 1;
+//   ::shutdown(pair[1], SHUT_WR);  // the client has sent all it will
+//   foobard::Server::Outcome outcome = (*server)->Run();  // echoes "ping\n"
+//   // exit_message: "exiting: last connection closed; served 1
+//   // connections, 5 bytes echoed"
+//   log.Info(outcome.exit_message);
+//   ::close(pair[1]);
+//   return outcome.exit_code;  // 0
 #ifndef DAEMON_SERVER_H_
 #define DAEMON_SERVER_H_
 

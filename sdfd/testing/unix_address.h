@@ -11,10 +11,12 @@
 //
 //   absl::StatusOr<sdfd::test::UnixAddress> server =
 //       sdfd::test::MakeUnixAddress("/tmp/server.sk");
-//   if (!server.ok()) return 1;  // "unix path too long for sockaddr_un: ..."
+//   if (!server.ok()) return 1;  // "unix path too long for sockaddr_un
+//                                //  (or empty): ..."
 //   absl::StatusOr<sdfd::UniqueFd> client =
 //       sdfd::test::BindUnix(SOCK_DGRAM, "/tmp/client.sk");
-//   if (!client.ok()) return 1;  // "bind(/tmp/client.sk): Address in use"
+//   if (!client.ok()) return 1;  // "bind(/tmp/client.sk): Address
+//                                //  already in use"
 //   (void)::sendto(client->get(), "x", 1, 0, server->get(), server->length);
 #ifndef SDFD_TESTING_UNIX_ADDRESS_H_
 #define SDFD_TESTING_UNIX_ADDRESS_H_
