@@ -33,9 +33,16 @@ class EchoConnectionsTest : public ::testing::Test {
   }
 
   // Connect adds one end of a new socketpair and returns the client's end.
-  sdfd::UniqueFd Connect(int type, absl::string_view unsent = {}) {
+  // With `small_buffers`, both ends' socket buffers are shrunk first, so a
+  // few KiB fill them.
+  sdfd::UniqueFd Connect(int type, absl::string_view unsent = {},
+                         bool small_buffers = false) {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, type | SOCK_NONBLOCK, 0, fds), 0);
+    if (small_buffers) {
+      SmallBuffers(fds[0]);
+      SmallBuffers(fds[1]);
+    }
     EXPECT_TRUE(
         conns_->Add(sdfd::UniqueFd(fds[0]), type == SOCK_SEQPACKET, unsent)
             .ok());
@@ -91,12 +98,8 @@ TEST_F(EchoConnectionsTest, EchoesWhatTheClientSends) {
 
 TEST_F(EchoConnectionsTest, ShortWriteKeepsTheRestPendingUntilWritable) {
   Start(256 * 1024);
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-  SmallBuffers(fds[0]);
-  SmallBuffers(fds[1]);
-  ASSERT_TRUE(conns_->Add(sdfd::UniqueFd(fds[0]), false).ok());
-  sdfd::UniqueFd client(fds[1]);
+  sdfd::UniqueFd client = Connect(SOCK_STREAM, {}, /*small_buffers=*/true);
+  ASSERT_TRUE(client.valid());
   // More than the client's receive and the server's send buffers hold.
   std::string sent;
   std::string got;
@@ -119,12 +122,8 @@ TEST_F(EchoConnectionsTest, ShortWriteKeepsTheRestPendingUntilWritable) {
 TEST_F(EchoConnectionsTest, StopsReadingAtTheBufferLimit) {
   constexpr size_t kLimit = 8192;
   Start(kLimit);
-  int fds[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-  SmallBuffers(fds[0]);
-  SmallBuffers(fds[1]);
-  ASSERT_TRUE(conns_->Add(sdfd::UniqueFd(fds[0]), false).ok());
-  sdfd::UniqueFd client(fds[1]);
+  sdfd::UniqueFd client = Connect(SOCK_STREAM, {}, /*small_buffers=*/true);
+  ASSERT_TRUE(client.valid());
   // The client writes without reading until nothing more is taken.
   std::string sent;
   int refused_in_a_row = 0;
