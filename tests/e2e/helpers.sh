@@ -25,6 +25,8 @@
 #   driver_start NAME ARGS... / driver_stop NAME / driver_ready NAME
 #                          e2e_driver in the background (see below)
 #   driver_flunk NAME REASON   stops the driver, flunks with its summary
+#   driver_stop_clean NAME WHAT  stops it; flunks unless every round trip
+#                          came back whole (exit 0, errors=0, mismatches=0)
 #   summary_field LINE KEY the value of KEY=value in a driver summary
 #   running_inetd_instances_are_zero
 #
@@ -165,6 +167,17 @@ driver_flunk() {
   shift
   driver_stop "${name}" || true
   flunk "$*: ${DRIVER_SUMMARY}"
+}
+
+# driver_stop_clean NAME WHAT: driver_stop NAME, then flunks unless the
+# driver exited 0 with errors=0 and mismatches=0, naming WHAT (the load) in
+# the reason. DRIVER_SUMMARY stays set for the scenario's own checks.
+driver_stop_clean() {
+  local rc=0
+  driver_stop "$1" || rc=$?
+  ((rc == 0)) || flunk "$2: ${DRIVER_SUMMARY}"
+  want "$2: errors" "$(summary_field "${DRIVER_SUMMARY}" errors)" 0
+  want "$2: mismatches" "$(summary_field "${DRIVER_SUMMARY}" mismatches)" 0
 }
 
 # summary_field LINE KEY: the value of KEY=value in a driver summary line.

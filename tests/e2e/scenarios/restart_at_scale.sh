@@ -86,11 +86,8 @@ restart_at_scale_one() {
     wait_until 30 restart_at_scale_released ||
       flunk "${n}: restart #${i}: the stalled clients were not released in 30 s"
   done
-  driver_stop "${name}" || rc=$?
+  driver_stop_clean "${name}" "${n} clients across 3 restarts"
   summary=${DRIVER_SUMMARY}
-  ((rc == 0)) || flunk "${n} clients across 3 restarts: ${summary}"
-  want "${n}: errors" "$(summary_field "${summary}" errors)" 0
-  want "${n}: mismatches" "$(summary_field "${summary}" mismatches)" 0
   # Each restart found the stalled clients blocked in send(), so foobard
   # held echo bytes they had not read; that every one of their echoes came
   # back whole (no error, no mismatch) is what shows those bytes travelled.
